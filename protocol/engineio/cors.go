@@ -1,0 +1,85 @@
+package engineio
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// originVerdict is the outcome of checking a request's Origin header.
+type originVerdict int
+
+const (
+	originNone      originVerdict = iota // no Origin header: not a browser
+	originAllowed                        // allowed: echo it back
+	originForbidden                      // not on the allow-list
+	originMalformed                      // unparsable or with control characters
+)
+
+// checkOrigin applies the one allow-list to any request of the engine,
+// handshake, polling or WebSocket. Same-origin requests are allowed.
+func (s *Server) checkOrigin(r *http.Request) (string, originVerdict) {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return "", originNone
+	}
+	if strings.ContainsAny(origin, "\r\n\x00") {
+		return origin, originMalformed
+	}
+	if s.opts.AllowOrigin != nil {
+		if s.opts.AllowOrigin(origin, r) {
+			return origin, originAllowed
+		}
+		return origin, originForbidden
+	}
+	for _, allowed := range s.opts.AllowedOrigins {
+		if allowed == "*" || strings.EqualFold(allowed, origin) {
+			return origin, originAllowed
+		}
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return origin, originForbidden
+	}
+	if strings.EqualFold(u.Host, r.Host) && u.Scheme == requestScheme(r) {
+		return origin, originAllowed
+	}
+	return origin, originForbidden
+}
+
+func requestScheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// setCORS writes the headers of an allowed cross-origin response: the exact
+// origin, never "*", since credentials are allowed.
+func setCORS(h http.Header, origin string) {
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Credentials", "true")
+	h.Add("Vary", "Origin")
+}
+
+// servePreflight answers an OPTIONS request without creating a session.
+func (s *Server) servePreflight(w http.ResponseWriter, r *http.Request) {
+	origin, verdict := s.checkOrigin(r)
+	switch verdict {
+	case originMalformed:
+		s.refuse(w, r, &RequestError{Status: http.StatusBadRequest, Code: CodeBadRequest})
+		return
+	case originForbidden:
+		s.refuse(w, r, &RequestError{Status: http.StatusForbidden, Code: CodeForbidden, Message: "Origin not allowed"})
+		return
+	case originAllowed:
+		setCORS(w.Header(), origin)
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+		h.Set("Access-Control-Allow-Headers", req)
+	}
+	h.Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
+}

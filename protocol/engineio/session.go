@@ -1,0 +1,311 @@
+package engineio
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/expressio-go/expressio/protocol/engineio/packet"
+)
+
+// Transport names, as they appear in the transport query parameter.
+const (
+	transportPolling   = "polling"
+	transportWebSocket = "websocket"
+)
+
+// Close reasons, as Node's engine.io names them.
+const (
+	ReasonTransportClose   = "transport close"
+	ReasonTransportError   = "transport error"
+	ReasonPingTimeout      = "ping timeout"
+	ReasonParseError       = "parse error"
+	ReasonForcedClose      = "forced close"
+	ReasonServerShutdown   = "server shutting down"
+	ReasonQueueOverflow    = "write queue overflow"
+	ReasonPayloadTooLarge  = "payload too large"
+	ReasonPollingOverlap   = "polling overlap"
+	reasonUpgradeCancelled = "upgrade cancelled"
+)
+
+// Handshake describes the request that opened a session. It never changes
+// after the session opens.
+type Handshake struct {
+	Header     http.Header // a copy of the handshake request's headers
+	Query      url.Values  // the handshake URL's query, Engine.IO's own keys included
+	URL        string      // the request URI
+	Host       string
+	RemoteAddr string
+	Secure     bool      // TLS
+	XDomain    bool      // an Origin header was present
+	Time       time.Time // when the handshake arrived
+	Revision   int       // 3 or 4
+	Transport  string    // the first transport, "polling" or "websocket"
+}
+
+// Message is one Engine.IO message: text, or binary when Binary is set.
+type Message struct {
+	Data   []byte
+	Binary bool
+}
+
+// A Handler serves the sessions of a Server.
+//
+// Open is called once per session, before any of its messages, on the
+// goroutine of the handshake request; it may Send. The Receiver it returns
+// gets the session's messages in order and, last, its close.
+type Handler interface {
+	Open(s *Session) Receiver
+}
+
+// A Receiver gets one session's messages. OnMessage calls never overlap for
+// one session; OnClose is called once, after the last OnMessage returned,
+// on a goroutine of its own. A Receiver that blocks delays only its own
+// session.
+type Receiver interface {
+	OnMessage(m Message)
+	OnClose(reason string)
+}
+
+type sessionState int
+
+const (
+	stateOpen sessionState = iota
+	stateClosed
+)
+
+// Session is one Engine.IO connection, on whichever transport it currently
+// uses. All its methods are safe for concurrent use.
+type Session struct {
+	srv       *Server
+	id        string
+	handshake *Handshake
+	ctx       context.Context
+	cancel    context.CancelFunc
+
+	recvMu sync.Mutex // serializes delivery to recv
+	recv   Receiver
+
+	mu          sync.Mutex
+	state       sessionState
+	reason      string
+	closeCode   int
+	queue       []packet.Packet
+	transport   string
+	b64         bool   // revision 3 polling client that cannot take binary
+	jsonp       string // JSONP callback index, revision 3 only
+	pollWaiting bool
+	posting     bool
+	wake        chan struct{}
+	ws          *websocket.Conn // the session's WebSocket once on it
+	draining    bool
+	probing     *websocket.Conn // a WebSocket in the middle of an upgrade
+	upgrading   bool            // probe answered: polls end at once
+	hb          *time.Timer
+	awaitPong   bool
+}
+
+// ID returns the session id. It is a bearer secret: never show it to
+// other clients.
+func (s *Session) ID() string { return s.id }
+
+// Handshake returns the request that opened the session.
+func (s *Session) Handshake() *Handshake { return s.handshake }
+
+// Revision returns the Engine.IO protocol revision, 3 or 4.
+func (s *Session) Revision() int { return s.handshake.Revision }
+
+// Context returns a context cancelled when the session closes.
+func (s *Session) Context() context.Context { return s.ctx }
+
+// Transport returns the current transport, "polling" or "websocket".
+func (s *Session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transport
+}
+
+// Send queues messages for the client, in order and all or none. It never
+// waits on the client. When the queue would overflow, the session closes
+// and ErrQueueFull is returned; on a closed session ErrSessionClosed.
+func (s *Session) Send(msgs ...Message) error {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return ErrSessionClosed
+	}
+	if len(s.queue)+len(msgs) > s.srv.opts.WriteQueueSize {
+		s.mu.Unlock()
+		s.srv.opts.Logger.Warn("engineio: write queue full, closing session",
+			"sid", s.id, "transport", s.Transport(), "queue", s.srv.opts.WriteQueueSize)
+		s.closeWith(ReasonQueueOverflow, websocket.ClosePolicyViolation)
+		return ErrQueueFull
+	}
+	for _, m := range msgs {
+		s.queue = append(s.queue, packet.Packet{Type: packet.Message, Data: m.Data, Binary: m.Binary})
+	}
+	s.flushLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+// Close closes the session from the server side with reason "forced close".
+// Queued messages are still written first.
+func (s *Session) Close() error {
+	s.closeWith(ReasonForcedClose, websocket.CloseNormalClosure)
+	return nil
+}
+
+// push queues an engine-level packet; s.mu is held.
+func (s *Session) pushLocked(p packet.Packet) {
+	s.queue = append(s.queue, p)
+	s.flushLocked()
+}
+
+// flushLocked makes the current transport pick the queue up; s.mu is held.
+func (s *Session) flushLocked() {
+	switch {
+	case s.ws != nil:
+		if !s.draining {
+			s.draining = true
+			s.srv.wg.Add(1)
+			go s.drain(s.ws)
+		}
+	case s.pollWaiting:
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// closeWith ends the session once: it stops the heartbeat, lets the
+// transport write what is queued (then a close packet on polling, a close
+// frame on WebSocket), forgets the session and tells the Receiver.
+func (s *Session) closeWith(reason string, wsCode int) {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return
+	}
+	s.state = stateClosed
+	s.reason = reason
+	s.closeCode = wsCode
+	if s.hb != nil {
+		s.hb.Stop()
+	}
+	if s.probing != nil {
+		s.probing.Close()
+	}
+	switch {
+	case s.ws != nil:
+		if !s.draining {
+			s.draining = true
+			s.srv.wg.Add(1)
+			go s.drain(s.ws)
+		}
+	case s.pollWaiting:
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+	s.mu.Unlock()
+
+	s.srv.forget(s)
+	s.cancel()
+	s.srv.opts.Logger.Debug("engineio: session closed", "sid", s.id, "reason", reason)
+	s.srv.wg.Add(1)
+	go func() {
+		defer s.srv.wg.Done()
+		s.recvMu.Lock()
+		defer s.recvMu.Unlock()
+		s.recv.OnClose(reason)
+	}()
+}
+
+// closed reports whether the session has closed.
+func (s *Session) closed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state != stateOpen
+}
+
+// startHeartbeat arms the session's one heartbeat timer. Revision 4: the
+// server pings every PingInterval and waits PingTimeout for the pong.
+// Revision 3: the client pings, and silence for PingInterval+PingTimeout
+// closes the session.
+func (s *Session) startHeartbeat() {
+	o := &s.srv.opts
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.handshake.Revision == 3 {
+		s.hb = time.AfterFunc(o.PingInterval+o.PingTimeout, s.heartbeatExpired)
+		return
+	}
+	s.hb = time.AfterFunc(o.PingInterval, s.heartbeatExpired)
+}
+
+func (s *Session) heartbeatExpired() {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return
+	}
+	if s.handshake.Revision == 3 || s.awaitPong {
+		s.mu.Unlock()
+		s.closeWith(ReasonPingTimeout, websocket.CloseNormalClosure)
+		return
+	}
+	s.awaitPong = true
+	s.hb.Reset(s.srv.opts.PingTimeout)
+	s.pushLocked(packet.Packet{Type: packet.Ping})
+	s.mu.Unlock()
+}
+
+// receive handles packets from the client, from whichever transport.
+func (s *Session) receive(pkts []packet.Packet) {
+	for _, p := range pkts {
+		switch p.Type {
+		case packet.Message:
+			s.deliver(Message{Data: p.Data, Binary: p.Binary})
+		case packet.Ping, packet.Pong:
+			// Revision 3: the client pings. Revision 4: the server does.
+			if (p.Type == packet.Ping) != (s.handshake.Revision == 3) {
+				s.srv.opts.Logger.Info("engineio: invalid heartbeat direction", "sid", s.id, "eio", s.handshake.Revision)
+				s.closeWith(ReasonParseError, websocket.CloseProtocolError)
+				return
+			}
+			s.mu.Lock()
+			if s.state == stateOpen && p.Type == packet.Ping {
+				s.hb.Reset(s.srv.opts.PingInterval + s.srv.opts.PingTimeout)
+				s.pushLocked(packet.Packet{Type: packet.Pong, Data: p.Data})
+			} else if s.state == stateOpen && s.awaitPong {
+				s.awaitPong = false
+				s.hb.Reset(s.srv.opts.PingInterval)
+			}
+			s.mu.Unlock()
+		case packet.Close:
+			s.closeWith(ReasonTransportClose, websocket.CloseNormalClosure)
+			return
+		case packet.Noop:
+		default: // open, or upgrade outside an upgrade
+			s.srv.opts.Logger.Debug("engineio: unexpected packet", "sid", s.id, "type", p.Type.String())
+			s.closeWith(ReasonParseError, websocket.CloseProtocolError)
+			return
+		}
+	}
+}
+
+func (s *Session) deliver(m Message) {
+	s.recvMu.Lock()
+	defer s.recvMu.Unlock()
+	if s.closed() {
+		return
+	}
+	s.recv.OnMessage(m)
+}
