@@ -13,6 +13,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/expressio-go/expressio/internal/track"
+
 	"github.com/expressio-go/expressio/protocol/engineio/packet"
 )
 
@@ -29,7 +31,7 @@ type Server struct {
 	shutdown bool
 	idle     chan struct{} // closed when shutting down and no session is left
 
-	wg sync.WaitGroup // drainers and OnClose calls
+	wg track.Group // drainers and OnClose calls
 }
 
 // NewServer returns a Server that hands its sessions to h. opts may be nil
@@ -335,17 +337,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("engineio: shutdown: %w", ctx.Err())
 	}
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("engineio: shutdown: %w", ctx.Err())
+	if err := s.wg.Wait(ctx); err != nil {
+		return fmt.Errorf("engineio: shutdown: %w", err)
 	}
+	return nil
 }
 
 // newSessionID returns 120 random bits from crypto/rand, base64url encoded

@@ -172,8 +172,8 @@ func (s *Session) flushLocked() {
 	case s.ws != nil:
 		if !s.draining {
 			s.draining = true
-			s.srv.wg.Add(1)
-			go s.drain(s.ws)
+			ws := s.ws
+			s.srv.wg.Go(func() { s.drain(ws) })
 		}
 	case s.pollWaiting:
 		select {
@@ -205,8 +205,8 @@ func (s *Session) closeWith(reason string, wsCode int) {
 	case s.ws != nil:
 		if !s.draining {
 			s.draining = true
-			s.srv.wg.Add(1)
-			go s.drain(s.ws)
+			ws := s.ws
+			s.srv.wg.Go(func() { s.drain(ws) })
 		}
 	case s.pollWaiting:
 		select {
@@ -219,13 +219,11 @@ func (s *Session) closeWith(reason string, wsCode int) {
 	s.srv.forget(s)
 	s.cancel()
 	s.srv.opts.Logger.Debug("engineio: session closed", "sid", s.id, "reason", reason)
-	s.srv.wg.Add(1)
-	go func() {
-		defer s.srv.wg.Done()
+	s.srv.wg.Go(func() {
 		s.recvMu.Lock()
 		defer s.recvMu.Unlock()
 		s.recv.OnClose(reason)
-	}()
+	})
 }
 
 // closed reports whether the session has closed.

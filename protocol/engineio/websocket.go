@@ -15,7 +15,6 @@ import (
 // goroutine. It is the connection's one writer. Once the session has
 // closed and the queue is empty, it sends the close frame.
 func (s *Session) drain(conn *websocket.Conn) {
-	defer s.srv.wg.Done()
 	rev := s.handshake.Revision
 	timeout := s.srv.opts.WriteTimeout
 	for {
