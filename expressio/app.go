@@ -1,0 +1,148 @@
+package expressio
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Timeouts of the http.Server an App makes.
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 1 << 20
+)
+
+// App is an express.io app: a gin engine for HTTP, with its realtime
+// side in IO. Users keep gin's API (app.GET, app.Use, app.Group); the
+// socket.io endpoint is mounted at IO's path for GET, POST and OPTIONS.
+//
+// express.io: var app = require('express.io')(); app.http().io().
+type App struct {
+	*gin.Engine
+	// IO is the realtime side: express.io's app.io.
+	IO *Server
+
+	mountOnce sync.Once
+	mu        sync.Mutex
+	tlsConfig *tls.Config
+	srv       *http.Server
+}
+
+// appKey is the gin context key under which an App finds itself.
+type appKey struct{}
+
+// New returns an App with a gin engine (gin.New plus gin.Recovery) and a
+// realtime Server with default options.
+//
+// express.io: require('express.io')().
+func New() *App {
+	engine := gin.New()
+	engine.Use(gin.Recovery())
+	a := &App{Engine: engine, IO: NewServer(nil)}
+	engine.Use(func(c *gin.Context) { c.Set(appKey{}, a) })
+	return a
+}
+
+// mount registers the socket.io endpoint with gin, once, at the path
+// configured by then.
+func (a *App) mount() {
+	a.mountOnce.Do(func() {
+		path := strings.TrimSuffix(a.IO.Path(), "/")
+		h := gin.WrapH(a.IO)
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodOptions} {
+			a.Engine.Handle(m, path+"/*any", h)
+		}
+	})
+}
+
+// ServeHTTP serves HTTP and socket.io requests.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.mount()
+	a.Engine.ServeHTTP(w, r)
+}
+
+// HTTP selects plain HTTP, which is the default; it returns a for
+// chaining. express.io: app.http().
+func (a *App) HTTP() *App {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.tlsConfig = nil
+	return a
+}
+
+// HTTPS selects HTTPS with a certificate and key from PEM files.
+// express.io: app.https({key, cert}).
+func (a *App) HTTPS(certFile, keyFile string) (*App, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return a, fmt.Errorf("expressio: https: %w", err)
+	}
+	return a.HTTPSConfig(&tls.Config{Certificates: []tls.Certificate{cert}}), nil
+}
+
+// HTTPSConfig selects HTTPS with the given TLS configuration.
+func (a *App) HTTPSConfig(cfg *tls.Config) *App {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.tlsConfig = cfg.Clone()
+	return a
+}
+
+// Listen serves on addr until Shutdown, which makes it return
+// http.ErrServerClosed. express.io: app.listen(port).
+func (a *App) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("expressio: listen: %w", err)
+	}
+	return a.Serve(ln)
+}
+
+// Serve serves on ln until Shutdown, like Listen.
+func (a *App) Serve(ln net.Listener) error {
+	a.mount()
+	a.mu.Lock()
+	if a.srv != nil {
+		a.mu.Unlock()
+		ln.Close()
+		return errors.New("expressio: app already serving")
+	}
+	srv := &http.Server{
+		Handler:           a,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		TLSConfig:         a.tlsConfig,
+	}
+	a.srv = srv
+	a.mu.Unlock()
+	if srv.TLSConfig != nil {
+		return srv.ServeTLS(ln, "", "")
+	}
+	return srv.Serve(ln)
+}
+
+// Shutdown stops the app gracefully: it refuses new handshakes,
+// disconnects every socket with "server shutting down", completes pending
+// polls, closes websockets with 1001 and then shuts the HTTP server down,
+// all within ctx.
+func (a *App) Shutdown(ctx context.Context) error {
+	ioErr := a.IO.Shutdown(ctx)
+	a.mu.Lock()
+	srv := a.srv
+	a.mu.Unlock()
+	var httpErr error
+	if srv != nil {
+		httpErr = srv.Shutdown(ctx)
+	}
+	return errors.Join(ioErr, httpErr)
+}

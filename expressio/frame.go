@@ -1,0 +1,117 @@
+package expressio
+
+import (
+	"fmt"
+	"sync"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/expressio-go/expressio/protocol/engineio"
+	"github.com/expressio-go/expressio/protocol/socketio"
+)
+
+// frame is a packet prepared for sending. It is encoded at most once per
+// wire format, on first use, and the encoding is shared by every
+// connection it goes to: a broadcast to a thousand sockets encodes once
+// per format.
+type frame struct {
+	pkt socketio.Packet
+
+	once sync.Once
+	msgs []engineio.Message // protocol v5 and v4 over WebSocket alike
+
+	asciiOnce sync.Once
+	ascii     []engineio.Message
+}
+
+func newFrame(p socketio.Packet) *frame { return &frame{pkt: p} }
+
+// messages returns the Engine.IO messages of the packet: the text part,
+// then one binary message per attachment.
+func (f *frame) messages() []engineio.Message {
+	f.once.Do(func() { f.msgs = encodeMessages(f.pkt) })
+	return f.msgs
+}
+
+// asciiMessages is messages with every non-ASCII character of the JSON
+// written as a \u escape. Protocol v4 connections get this form: the
+// engine.io-parser 1.x of socket.io-client 1.x UTF-8-decodes polling text
+// once more than it was encoded, which mangles any non-ASCII byte, while
+// an escape reads the same in every client. Packets that are ASCII
+// already share the one encoding.
+func (f *frame) asciiMessages() []engineio.Message {
+	f.asciiOnce.Do(func() {
+		escaped, changed := asciiJSON(f.pkt.Data)
+		if !changed {
+			f.ascii = f.messages()
+			return
+		}
+		p := f.pkt
+		p.Data = escaped
+		f.ascii = encodeMessages(p)
+	})
+	return f.ascii
+}
+
+func encodeMessages(p socketio.Packet) []engineio.Message {
+	text, atts := p.Encode()
+	msgs := make([]engineio.Message, 0, 1+len(atts))
+	msgs = append(msgs, engineio.Message{Data: text})
+	for _, a := range atts {
+		msgs = append(msgs, engineio.Message{Data: a, Binary: true})
+	}
+	return msgs
+}
+
+// asciiJSON escapes the non-ASCII characters of a JSON text. Outside
+// strings JSON is ASCII, so every such character is inside a string,
+// where \uXXXX (a surrogate pair past the BMP) means the same.
+func asciiJSON(data []byte) ([]byte, bool) {
+	i := 0
+	for i < len(data) && data[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(data) {
+		return data, false
+	}
+	const hex = "0123456789abcdef"
+	out := make([]byte, 0, len(data)+len(data)/2)
+	out = append(out, data[:i]...)
+	for _, r := range string(data[i:]) {
+		if r < utf8.RuneSelf {
+			out = append(out, byte(r))
+			continue
+		}
+		units := []rune{r}
+		if r > 0xFFFF {
+			hi, lo := utf16.EncodeRune(r)
+			units = []rune{hi, lo}
+		}
+		for _, u := range units {
+			out = append(out, '\\', 'u', hex[u>>12&0xF], hex[u>>8&0xF], hex[u>>4&0xF], hex[u&0xF])
+		}
+	}
+	return out, true
+}
+
+// eventFrame prepares an EVENT packet for a namespace; id is the ack id
+// or socketio.NoID.
+func eventFrame(nsp string, id int64, event string, args []any) (*frame, error) {
+	all := make([]any, 0, 1+len(args))
+	all = append(all, event)
+	all = append(all, args...)
+	data, atts, err := socketio.BuildArgs(all...)
+	if err != nil {
+		return nil, fmt.Errorf("expressio: encode event %q: %w", event, err)
+	}
+	return newFrame(socketio.Packet{Type: socketio.Event, Namespace: nsp, ID: id, Data: data, Attachments: atts}), nil
+}
+
+// ackFrame prepares an ACK packet.
+func ackFrame(nsp string, id int64, args []any) (*frame, error) {
+	data, atts, err := socketio.BuildArgs(args...)
+	if err != nil {
+		return nil, fmt.Errorf("expressio: encode ack: %w", err)
+	}
+	return newFrame(socketio.Packet{Type: socketio.Ack, Namespace: nsp, ID: id, Data: data, Attachments: atts}), nil
+}

@@ -1,0 +1,236 @@
+package expressio
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/expressio-go/expressio/internal/track"
+	"github.com/expressio-go/expressio/protocol/engineio"
+)
+
+// Defaults, from Node's socket.io 4 unless said otherwise.
+const (
+	DefaultPath           = "/socket.io/"
+	DefaultConnectTimeout = 45 * time.Second
+	// DefaultEventQueueSize bounds the events of one socket waiting for
+	// their handlers (not a Node option: Node has no bound).
+	DefaultEventQueueSize = 256
+	// DefaultRouteTimeout bounds how long an HTTP request forwarded to an
+	// io route waits for Respond (express.io: forever).
+	DefaultRouteTimeout = 30 * time.Second
+)
+
+// Options configure a Server. The zero value is valid: zero fields take
+// the defaults. Options are copied by NewServer.
+type Options struct {
+	// Path is where the server is mounted (Node's path; "" = "/socket.io/").
+	Path string
+	// Engine configures the Engine.IO layer: heartbeat, payload limit,
+	// transports, origins, write queue.
+	Engine engineio.Options
+	// ConnectTimeout is Node's connectTimeout (0 = 45s): an Engine.IO
+	// connection that joins no namespace within it is closed.
+	ConnectTimeout time.Duration
+	// EventQueueSize bounds the events one socket may have waiting for
+	// their handlers (0 = 256). A socket that overflows it is disconnected.
+	EventQueueSize int
+	// RouteTimeout bounds how long an HTTP request forwarded to an io
+	// route waits for Respond before it is answered 504 (0 = 30s).
+	RouteTimeout time.Duration
+	// Logger receives the server's logs (nil = slog.Default()).
+	Logger *slog.Logger
+	// Blacklist lists the client events dropped before routing: socket.io
+	// 0.9's "blacklist" setting (nil = ["disconnect"]). "disconnect" is
+	// always dropped, since it names the server-side disconnect route.
+	Blacklist []string
+	// CleanupEmptyChildNamespaces is Node's cleanupEmptyChildNamespaces
+	// (default false). It is stored only: it concerns the child namespaces
+	// of dynamic namespaces, which this server does not have yet.
+	CleanupEmptyChildNamespaces bool
+	// Legacy configures the socket.io 0.9 server (protocol 1, below
+	// Path+"1/"): socket.io 0.9's transport settings. The zero value means
+	// socket.io 0.9's defaults.
+	Legacy LegacyOptions
+	// BrowserClient configures serving the client script below Path:
+	// socket.io 0.9's "browser client" settings and Node's serveClient.
+	// The zero value means the defaults.
+	BrowserClient BrowserClientOptions
+}
+
+func (o *Options) withDefaults() Options {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	if c.Path == "" {
+		c.Path = DefaultPath
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	if c.EventQueueSize <= 0 {
+		c.EventQueueSize = DefaultEventQueueSize
+	}
+	if c.RouteTimeout <= 0 {
+		c.RouteTimeout = DefaultRouteTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Engine.Logger == nil {
+		c.Engine.Logger = c.Logger
+	}
+	return c
+}
+
+// Server is the realtime side of an app: express.io's app.io, socket.io's
+// Server. It serves socket.io clients of protocol v4 (socket.io-client
+// 1.x/2.x) and v5 (3.x/4.x) on one path, with one room space. Its methods
+// act on the root namespace "/"; Of returns the others.
+//
+// All methods are safe for concurrent use.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+	root *Namespace
+
+	// The engine is made on first use, so that Set and friends can still
+	// change its options until then.
+	engineOnce sync.Once
+	engine     *engineio.Server
+	started    atomic.Bool
+
+	mu   sync.RWMutex
+	nsps map[string]*Namespace
+
+	workers track.Group // handler goroutines
+
+	// settingsMu serializes Set and Get (settings.go).
+	settingsMu sync.Mutex
+	// logLevel is the level of the logger the "log level" setting
+	// installed; nil until then.
+	logLevel *slog.LevelVar
+	// logOff is the logger to restore when the "log" setting is enabled
+	// again; nil while logging is on.
+	logOff *slog.Logger
+}
+
+// NewServer returns a Server with the given options (nil for defaults).
+func NewServer(opts *Options) *Server {
+	s := &Server{opts: opts.withDefaults(), nsps: make(map[string]*Namespace)}
+	s.log = s.opts.Logger
+	s.root = s.Of("/")
+	return s
+}
+
+// eio returns the Engine.IO server, making it on first use; from then on
+// the options are fixed.
+func (s *Server) eio() *engineio.Server {
+	s.engineOnce.Do(func() {
+		s.settingsMu.Lock()
+		defer s.settingsMu.Unlock()
+		s.started.Store(true)
+		s.engine = engineio.NewServer(engineHandler{s}, &s.opts.Engine)
+	})
+	return s.engine
+}
+
+// Path returns the path the server expects to be mounted at.
+func (s *Server) Path() string {
+	s.settingsMu.Lock()
+	defer s.settingsMu.Unlock()
+	return s.opts.Path
+}
+
+// ServeHTTP serves the socket.io endpoint. Mount it at Path for GET, POST
+// and OPTIONS.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.eio().ServeHTTP(w, r)
+}
+
+// Of returns the namespace with the given name, creating it: socket.io's
+// io.of(nsp). Names start with "/"; "" means "/".
+func (s *Server) Of(name string) *Namespace {
+	if name == "" {
+		name = "/"
+	}
+	if name[0] != '/' {
+		name = "/" + name
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n, ok := s.nsps[name]; ok {
+		return n
+	}
+	n := newNamespace(s, name)
+	s.nsps[name] = n
+	return n
+}
+
+// namespace returns an existing namespace or nil.
+func (s *Server) namespace(name string) *Namespace {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.nsps[name]
+}
+
+// Route registers a route on the root namespace; see Namespace.Route.
+func (s *Server) Route(name string, h any) { s.root.Route(name, h) }
+
+// Use adds handshake middleware to the root namespace; see Namespace.Use.
+func (s *Server) Use(mw Middleware) { s.root.Use(mw) }
+
+// OnConnect adds a hook run for every socket connecting to the root
+// namespace; see Namespace.OnConnect.
+func (s *Server) OnConnect(fn func(*Socket)) { s.root.OnConnect(fn) }
+
+// Broadcast sends an event to every socket of the root namespace:
+// express.io's app.io.broadcast.
+func (s *Server) Broadcast(event string, args ...any) error {
+	return s.root.Broadcast(event, args...)
+}
+
+// Room selects the members of a room of the root namespace:
+// express.io's app.io.room(r).
+func (s *Server) Room(room string) *Room { return s.root.Room(room) }
+
+// Shutdown disconnects every socket with reason "server shutting down",
+// refuses new connections, lets queued packets reach the clients, closes
+// every connection (clients see "transport close" and reconnect, as with
+// Node's io.close) and waits for the connections and running handlers to
+// finish, or for ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.RLock()
+	nsps := make([]*Namespace, 0, len(s.nsps))
+	for _, n := range s.nsps {
+		nsps = append(nsps, n)
+	}
+	s.mu.RUnlock()
+	for _, n := range nsps {
+		for _, sock := range n.adapter.all() {
+			// No DISCONNECT packet: as with Node's io.close(), clients see
+			// the transport close and reconnect (to this server's
+			// successor or another node), where a DISCONNECT would tell
+			// them to stay away.
+			sock.disconnect(ReasonServerShutdown, false)
+		}
+	}
+	if err := s.eio().Shutdown(ctx); err != nil {
+		return fmt.Errorf("expressio: shutdown: %w", err)
+	}
+	if err := s.workers.Wait(ctx); err != nil {
+		return fmt.Errorf("expressio: shutdown: %w", err)
+	}
+	return nil
+}
+
+type engineHandler struct{ s *Server }
+
+func (h engineHandler) Open(sess *engineio.Session) engineio.Receiver {
+	return newClient(h.s, sess)
+}
