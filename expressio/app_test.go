@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -191,5 +193,33 @@ func TestAppServesGinAndSocketIO(t *testing.T) {
 	// OPTIONS reaches the engine (preflight), not gin's 404.
 	if status, _ := request(t, "OPTIONS", ts.URL+"/socket.io/?EIO=4&transport=polling", ""); status != http.StatusNoContent {
 		t.Fatalf("preflight: %d", status)
+	}
+}
+
+func TestClientScript(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "socket.io.js"), []byte("/* full */"), 0o644)
+	os.WriteFile(filepath.Join(dir, "socket.io.min.js"), []byte("/* min */"), 0o644)
+	app := expressio.New()
+	app.IO = expressio.NewServer(&expressio.Options{BrowserClient: expressio.BrowserClientOptions{Dir: dir}})
+	ts := newApp(t, app)
+	for path, want := range map[string]string{"/socket.io/socket.io.js": "/* full */", "/socket.io/socket.io.min.js": "/* min */"} {
+		res, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || string(body) != want || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/javascript") {
+			t.Errorf("%s: %d %q %q", path, res.StatusCode, res.Header.Get("Content-Type"), body)
+		}
+	}
+
+	missing := expressio.New()
+	missing.IO = expressio.NewServer(&expressio.Options{BrowserClient: expressio.BrowserClientOptions{Dir: filepath.Join(dir, "nope")}})
+	ts = newApp(t, missing)
+	status, body := request(t, "GET", ts.URL+"/socket.io/socket.io.js", "")
+	if status != 404 || !strings.Contains(body, "npm install socket.io-client") {
+		t.Fatalf("missing client: %d %q", status, body)
 	}
 }

@@ -150,7 +150,11 @@ func (s *Server) Path() string {
 // ServeHTTP serves the socket.io endpoint. Mount it at Path for GET, POST
 // and OPTIONS.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.eio().ServeHTTP(w, r)
+	engine := s.eio()
+	if s.serveClientScript(w, r) {
+		return
+	}
+	engine.ServeHTTP(w, r)
 }
 
 // Of returns the namespace with the given name, creating it: socket.io's

@@ -99,6 +99,12 @@ type BrowserClientOptions struct {
 	// Handler, when set, serves the client script instead of the built-in
 	// one: "browser client handler" (default nil).
 	Handler http.Handler
+	// Dir is the directory holding the socket.io-client dist files
+	// (socket.io.js, socket.io.min.js), installed from npm, never
+	// committed. "" looks in client/node_modules/socket.io-client/dist
+	// (what scripts/setup installs) and node_modules/socket.io-client/dist
+	// under the working directory.
+	Dir string
 }
 
 // A setting is one name Set knows: how to write it into the options and
