@@ -31,6 +31,8 @@ type client struct {
 
 	mu      sync.Mutex
 	sockets map[string]*Socket // by namespace
+	session *socketSession     // loaded at the first CONNECT; shared by the namespaces
+	loaded  bool
 	timer   *time.Timer        // connectTimeout
 	closed  bool
 }
@@ -163,6 +165,14 @@ func (c *client) connect(name string, auth json.RawMessage, query url.Values) {
 		XDomain:   eh.XDomain,
 		Namespace: name,
 	}
+	sess, refused := c.sessionFor(eh)
+	if refused != nil {
+		c.connectError(name, refused)
+		return
+	}
+	if sess != nil {
+		hs.Session = sess
+	}
 	if err := ns.runMiddleware(hs); err != nil {
 		var ce *ConnectError
 		if !errors.As(err, &ce) {
@@ -271,4 +281,22 @@ func mergeQuery(base, extra url.Values) url.Values {
 		out[k] = v
 	}
 	return out
+}
+
+// sessionFor loads the connection's session once, at its first CONNECT.
+func (c *client) sessionFor(eh *engineio.Handshake) (*socketSession, *ConnectError) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.loaded {
+		sess, err := c.srv.loadSession(eh.Header, eh.Query)
+		if err != nil {
+			var ce *ConnectError
+			if !errors.As(err, &ce) {
+				ce = &ConnectError{Message: err.Error()}
+			}
+			return nil, ce
+		}
+		c.session, c.loaded = sess, true
+	}
+	return c.session, nil
 }

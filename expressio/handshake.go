@@ -37,6 +37,9 @@ type Handshake struct {
 	XDomain bool
 	// Namespace is the namespace the socket connects to.
 	Namespace string
+	// Session is the user's session, loaded from the handshake's cookie
+	// when the app has sessions (see App.Sessions); nil otherwise.
+	Session Session
 
 	mu     sync.RWMutex
 	values map[string]any

@@ -97,7 +97,8 @@ func (h *HTTPIO) Route(name string) error {
 	}
 	hs.Issued = hs.Time.UnixMilli()
 	ex := &httpExchange{reply: make(chan httpReply, 1), log: srv.log}
-	req := &SocketRequest{Event: name, Data: data, Headers: r.Header, Handshake: hs, HTTP: c, ns: srv.root, ctx: r.Context()}
+	hs.Session = sessionOf(c)
+	req := &SocketRequest{Event: name, Data: data, Headers: r.Header, Session: hs.Session, Handshake: hs, HTTP: c, ns: srv.root, ctx: r.Context()}
 	if data != nil {
 		req.Args = []json.RawMessage{data}
 	}

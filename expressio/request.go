@@ -63,6 +63,9 @@ type SocketRequest struct {
 	Socket *Socket
 	// Headers are the headers of the request that opened the connection.
 	Headers http.Header
+	// Session is the user's session, the one HTTP requests see (see
+	// App.Sessions); nil when the app has no sessions.
+	Session Session
 	// Handshake is how the socket connected.
 	Handshake *Handshake
 	// IO answers the client and reaches other sockets.
@@ -76,7 +79,7 @@ type SocketRequest struct {
 }
 
 func newSocketRequest(s *Socket, event string, p socketio.Packet, payload Payload) *SocketRequest {
-	req := &SocketRequest{Event: event, Payload: payload, Socket: s, Headers: s.hs.Headers, Handshake: s.hs, ns: s.ns, ctx: s.ctx}
+	req := &SocketRequest{Event: event, Payload: payload, Socket: s, Headers: s.hs.Headers, Session: s.hs.Session, Handshake: s.hs, ns: s.ns, ctx: s.ctx}
 	if len(payload.Args) > 0 {
 		req.Data = payload.Args[0]
 	}

@@ -112,6 +112,9 @@ type Server struct {
 
 	// settingsMu serializes Set and Get (settings.go).
 	settingsMu sync.Mutex
+	// sessions, when set, makes sockets load the HTTP session at
+	// handshake (session.go). Guarded by settingsMu.
+	sessions *SessionOptions
 	// logLevel is the level of the logger the "log level" setting
 	// installed; nil until then.
 	logLevel *slog.LevelVar

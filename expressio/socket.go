@@ -364,6 +364,11 @@ func (s *Socket) dispatch(req *SocketRequest) {
 		return
 	}
 	h := s.ns.route(req.Event)
+	if h != nil && req.Session != nil && s.ns.srv.reloadEachEvent() {
+		if err := req.Session.Reload(); err != nil {
+			s.ns.srv.log.Warn("expressio: session reload failed", "err", err, "socket_id", s.id)
+		}
+	}
 	if h == nil {
 		s.ns.srv.log.Debug("expressio: no route for event", "event", req.Event, "socket_id", s.id, "nsp", s.ns.name)
 		return
