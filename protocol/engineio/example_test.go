@@ -21,7 +21,10 @@ func ExampleNewServer() {
 	defer srv.Shutdown(context.Background())
 
 	get := func(u string) string {
-		res, _ := http.Get(u)
+		res, err := http.Get(u)
+		if err != nil {
+			return err.Error()
+		}
 		defer res.Body.Close()
 		b, _ := io.ReadAll(res.Body)
 		return string(b)
@@ -31,8 +34,9 @@ func ExampleNewServer() {
 	}
 	json.Unmarshal([]byte(get(ts.URL+"/?EIO=4&transport=polling")[1:]), &open)
 	u := ts.URL + "/?EIO=4&transport=polling&sid=" + open.SID
-	res, _ := http.Post(u, "text/plain", strings.NewReader("4hello\x1e4wörld"))
-	res.Body.Close()
+	if res, err := http.Post(u, "text/plain", strings.NewReader("4hello\x1e4wörld")); err == nil {
+		res.Body.Close()
+	}
 	fmt.Printf("%q\n", get(u))
 	// Output: "4hello\x1e4wörld"
 }

@@ -175,7 +175,14 @@ func (s *Session) flushLocked() {
 			ws := s.ws
 			s.srv.wg.Go(func() { s.drain(ws) })
 		}
-	case s.pollWaiting:
+	default:
+		s.wakePollLocked()
+	}
+}
+
+// wakePollLocked ends the wait of a pending poll, if any; s.mu is held.
+func (s *Session) wakePollLocked() {
+	if s.pollWaiting {
 		select {
 		case s.wake <- struct{}{}:
 		default:
@@ -201,19 +208,7 @@ func (s *Session) closeWith(reason string, wsCode int) {
 	if s.probing != nil {
 		s.probing.Close()
 	}
-	switch {
-	case s.ws != nil:
-		if !s.draining {
-			s.draining = true
-			ws := s.ws
-			s.srv.wg.Go(func() { s.drain(ws) })
-		}
-	case s.pollWaiting:
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
-	}
+	s.flushLocked() // the transport writes the rest, then closes
 	s.mu.Unlock()
 
 	s.srv.forget(s)

@@ -145,12 +145,7 @@ func (s *Session) upgradeTo(conn *websocket.Conn) {
 		conn.Close()
 		return
 	}
-	if s.pollWaiting {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
-	}
+	s.wakePollLocked()
 	s.probing = nil
 	s.upgrading = false
 	s.transport = transportWebSocket
