@@ -18,6 +18,9 @@ var (
 	// ErrAckTimeout is returned when a client does not acknowledge an emit
 	// in time.
 	ErrAckTimeout = errors.New("expressio: ack timeout")
+	// ErrMisplacedAck is returned when an OnAck callback is passed
+	// anywhere but as the last argument of an Emit to one socket.
+	ErrMisplacedAck = errors.New("expressio: OnAck goes last in an Emit to one socket")
 	// ErrNoSocket is returned by the socket-only methods of a request
 	// forwarded from HTTP.
 	ErrNoSocket = errors.New("expressio: no socket behind an HTTP request")

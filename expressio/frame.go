@@ -94,9 +94,23 @@ func asciiJSON(data []byte) ([]byte, bool) {
 	return out, true
 }
 
+// checkArgs refuses an AckCallback anywhere but last in Emit, where it
+// would otherwise go out as {}.
+func checkArgs(args []any) error {
+	for _, a := range args {
+		if _, ok := a.(AckCallback); ok {
+			return ErrMisplacedAck
+		}
+	}
+	return nil
+}
+
 // eventFrame prepares an EVENT packet for a namespace; id is the ack id
 // or socketio.NoID.
 func eventFrame(nsp string, id int64, event string, args []any) (*frame, error) {
+	if err := checkArgs(args); err != nil {
+		return nil, err
+	}
 	all := make([]any, 0, 1+len(args))
 	all = append(all, event)
 	all = append(all, args...)
@@ -109,6 +123,9 @@ func eventFrame(nsp string, id int64, event string, args []any) (*frame, error) 
 
 // ackFrame prepares an ACK packet.
 func ackFrame(nsp string, id int64, args []any) (*frame, error) {
+	if err := checkArgs(args); err != nil {
+		return nil, err
+	}
 	data, atts, err := socketio.BuildArgs(args...)
 	if err != nil {
 		return nil, fmt.Errorf("expressio: encode ack: %w", err)

@@ -2,6 +2,7 @@ package expressio
 
 import (
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -115,11 +116,22 @@ func (n *Namespace) runMiddleware(h *Handshake) error {
 	chain := n.middleware
 	n.mu.RUnlock()
 	for _, mw := range chain {
-		if err := mw(h); err != nil {
+		if err := runMiddleware(n.srv, mw, h); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// runMiddleware runs one middleware; a panic refuses the socket.
+func runMiddleware(srv *Server, mw Middleware, h *Handshake) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			srv.log.Error("expressio: middleware panicked", "nsp", h.Namespace, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			err = &ConnectError{Message: "internal server error"}
+		}
+	}()
+	return mw(h)
 }
 
 // OnConnect adds a hook run for every socket that joins the namespace,

@@ -38,12 +38,21 @@ func (p Payload) Values() ([]any, error) {
 	return vals, nil
 }
 
-// Bind decodes argument i as JSON into v.
+// Bind decodes argument i as JSON into v. Binary values decode into
+// []byte fields.
 func (p Payload) Bind(i int, v any) error {
 	if i < 0 || i >= len(p.Args) {
 		return fmt.Errorf("expressio: bind argument %d of %d", i, len(p.Args))
 	}
-	if err := json.Unmarshal(p.Args[i], v); err != nil {
+	arg := p.Args[i]
+	if len(p.Attachments) > 0 {
+		inlined, err := socketio.InlineAttachments(arg, p.Attachments)
+		if err != nil {
+			return fmt.Errorf("expressio: bind argument %d: %w", i, err)
+		}
+		arg = inlined
+	}
+	if err := json.Unmarshal(arg, v); err != nil {
 		return fmt.Errorf("expressio: bind argument %d: %w", i, err)
 	}
 	return nil
@@ -112,6 +121,9 @@ type RequestIO struct {
 // client asked for no ack. A second call sends nothing and returns
 // ErrAlreadyResponded.
 func (io *RequestIO) Respond(args ...any) error {
+	if err := checkArgs(args); err != nil {
+		return err
+	}
 	io.mu.Lock()
 	if io.responded {
 		io.mu.Unlock()
@@ -221,7 +233,12 @@ func (io *RequestIO) Rooms() []string {
 func (io *RequestIO) Route(name string) error {
 	h := io.req.ns.route(name)
 	if h == nil {
-		io.Respond(map[string]string{"error": "unknown route " + name})
+		body := map[string]string{"error": "unknown route " + name}
+		if io.http != nil {
+			io.Respond(http.StatusNotFound, body)
+		} else {
+			io.Respond(body)
+		}
 		return fmt.Errorf("%w: %q", ErrUnknownRoute, name)
 	}
 	h(io.req)

@@ -438,3 +438,49 @@ func TestRoomQueries(t *testing.T) {
 		t.Fatalf("after Clear: %d members", room.Len())
 	}
 }
+
+func TestUserCodePanicsAreContained(t *testing.T) {
+	io := expressio.NewServer(nil)
+	io.OnConnect(func(s *expressio.Socket) { panic("connect hook") })
+	io.Use(func(h *expressio.Handshake) error {
+		if h.Query.Get("boom") != "" {
+			panic("middleware")
+		}
+		return nil
+	})
+	misplaced := make(chan error, 1)
+	io.Route("ask", func(req *expressio.SocketRequest) {
+		req.IO.Emit("q", expressio.OnAck(time.Second, func(expressio.Payload, error) { panic("ack callback") }))
+		misplaced <- req.IO.Broadcast("x", expressio.OnAck(time.Second, func(expressio.Payload, error) {}))
+	})
+	io.Route("bin", func(req *expressio.SocketRequest) {
+		var v struct {
+			Blob []byte `json:"blob"`
+		}
+		if err := req.Bind(&v); err != nil {
+			panic(err)
+		}
+		req.IO.Respond(string(v.Blob))
+	})
+	ts := newServer(t, io)
+
+	c := connect(t, ts, "4") // its connect hook panicked
+	c.send(`421["ask"]`)
+	c.expect(`420["q"]`)
+	c.send(`430[]`) // its ack callback panics
+	if err := <-misplaced; !errors.Is(err, expressio.ErrMisplacedAck) {
+		t.Fatalf("OnAck given to Broadcast: %v", err)
+	}
+	c.send(`451-2["bin",{"blob":{"_placeholder":true,"num":0}}]`)
+	c.sendBinary([]byte("raw"))
+	c.expect(`432["raw"]`)
+
+	bad := dialURL(t, ts, "4", "&boom=1")
+	bad.send("40")
+	bad.expect(`44{"message":"internal server error"}`)
+
+	// The server is still up for everybody.
+	c.send(`451-3["bin",{"blob":{"_placeholder":true,"num":0}}]`)
+	c.sendBinary([]byte("still"))
+	c.expect(`433["still"]`)
+}

@@ -113,7 +113,7 @@ func (s *Socket) Emit(event string, args ...any) error {
 				ctx, cancel := context.WithTimeout(context.Background(), cb.timeout)
 				defer cancel()
 				p, err := wait(ctx)
-				cb.fn(p, err)
+				runRecovered(s.ns.srv.log, "ack callback of "+event, func() { cb.fn(p, err) })
 			})
 			return nil
 		}
@@ -353,7 +353,9 @@ func (s *Socket) runWork() {
 		s.work[0] = nil
 		s.work = s.work[1:]
 		s.mu.Unlock()
-		fn()
+		// Routes recover their own panics to answer the ack; this catches
+		// the rest (hooks), so that no user code can end the process.
+		runRecovered(s.ns.srv.log, "socket work", fn)
 	}
 }
 
