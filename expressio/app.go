@@ -23,7 +23,7 @@ const (
 
 // App is an express.io app: a gin engine for HTTP, with its realtime
 // side in IO. Users keep gin's API (app.GET, app.Use, app.Group); the
-// socket.io endpoint is mounted at IO's path for GET, POST and OPTIONS.
+// socket.io endpoint is mounted at IO's path for every method.
 //
 // express.io: var app = require('express.io')(); app.http().io().
 type App struct {
@@ -56,11 +56,10 @@ func New() *App {
 // configured by then.
 func (a *App) mount() {
 	a.mountOnce.Do(func() {
-		path := strings.TrimSuffix(a.IO.Path(), "/")
-		h := gin.WrapH(a.IO)
-		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodOptions} {
-			a.Engine.Handle(m, path+"/*any", h)
-		}
+		// Every method, not only GET, POST and OPTIONS: the engine answers
+		// the others with its own error codes, as Node does, and socket.io
+		// 0.9 handshakes take any method.
+		a.Engine.Any(strings.TrimSuffix(a.IO.Path(), "/")+"/*any", gin.WrapH(a.IO))
 	})
 }
 

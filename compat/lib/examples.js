@@ -1,0 +1,277 @@
+'use strict';
+// Helpers for test/examples.test.js: builds the example programs of examples/, runs one as a
+// child process on a free port, and opens socket.io clients the way the examples' pages do
+// (`io.connect()`: default transports, polling then the upgrade to websocket).
+//
+// Binaries (first match wins):
+//   EXPRESSIO_EXAMPLES   a directory holding prebuilt binaries, one per example, named after
+//                        it (e.g. `go build -o DIR/ ./examples/...` from the repository root).
+//   (fallback)           `go build -o <tmp>/ ./examples/...`, run once from the repository root;
+//                        the directory is removed by cleanup().
+// EXPRESSIO_FIXTURE_VERBOSE=1 copies the examples' stdout/stderr to our stderr.
+//
+// Every wait is bounded, and every process started here is killed on exit.
+
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const https = require('node:https');
+const os = require('node:os');
+const path = require('node:path');
+const h = require('./helpers');
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const BUILD_TIMEOUT = 300000;
+const START_TIMEOUT = 15000;
+
+// ---------------------------------------------------------------------------------------------
+// Building
+
+let built = null; // Promise<{dir, temporary}>
+
+// Resolves with the directory holding the example binaries, building them at most once.
+function buildExamples() {
+  if (!built) {
+    built = (async () => {
+      if (process.env.EXPRESSIO_EXAMPLES) {
+        const dir = path.resolve(process.env.EXPRESSIO_EXAMPLES);
+        if (!fs.existsSync(dir)) throw new Error(`EXPRESSIO_EXAMPLES=${dir} does not exist`);
+        return { dir, temporary: false };
+      }
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'expressio-examples-'));
+      try {
+        await runCommand('go', ['build', '-o', dir + path.sep, './examples/...'], BUILD_TIMEOUT);
+      } catch (err) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        throw err;
+      }
+      return { dir, temporary: true };
+    })();
+    h.handled(built);
+  }
+  return built;
+}
+
+function runCommand(cmd, args, timeout) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (c) => (out += c));
+    proc.stderr.on('data', (c) => (out += c));
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`${cmd} ${args.join(' ')} took longer than ${timeout} ms\n${out}`));
+    }, timeout);
+    proc.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}`));
+    });
+    proc.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${cmd} ${args.join(' ')} failed (code=${code} signal=${signal})\n${out}`));
+    });
+  });
+}
+
+// Removes the binaries when they were built into a temporary directory.
+async function cleanup() {
+  if (!built) return;
+  let b;
+  try {
+    b = await built;
+  } catch {
+    return;
+  }
+  if (b.temporary) fs.rmSync(b.dir, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running
+
+const live = new Set();
+process.on('exit', () => {
+  for (const ex of live) ex.signal('SIGKILL');
+});
+
+class Example {
+  // name: the directory under examples/; tls: whether it serves HTTPS.
+  constructor(name, { tls = false } = {}) {
+    this.name = name;
+    this.tls = tls;
+    this.port = 0;
+    this.proc = null;
+    this.log = '';
+  }
+
+  get url() {
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
+  }
+
+  async start() {
+    if (this.proc) throw new Error(`example ${this.name} already running`);
+    const { dir } = await buildExamples();
+    const bin = path.join(dir, this.name + (process.platform === 'win32' ? '.exe' : ''));
+    if (!fs.existsSync(bin)) throw new Error(`no binary for example ${this.name} in ${dir}`);
+    this.port = await h.freePort();
+    const verbose = process.env.EXPRESSIO_FIXTURE_VERBOSE === '1';
+    const args = ['-addr', `127.0.0.1:${this.port}`];
+    const proc = spawn(bin, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.proc = proc;
+    live.add(this);
+    this.exited = new Promise((resolve) => {
+      proc.once('exit', (code, signal) => resolve({ code, signal }));
+      proc.once('error', (error) => resolve({ code: null, signal: null, error }));
+    });
+    this.exited.then(() => {
+      if (this.proc === proc) this.proc = null;
+      live.delete(this);
+    });
+    const want = `listening on 127.0.0.1:${this.port}`;
+    const ready = new Promise((resolve) => {
+      let buf = '';
+      const onData = (stream) => (chunk) => {
+        const s = chunk.toString();
+        this.appendLog(s);
+        if (verbose) process.stderr.write(`[${this.name}] ${s}`);
+        if (stream === 'stdout') {
+          buf += s;
+          if (buf.includes(want)) resolve();
+        }
+      };
+      proc.stdout.on('data', onData('stdout'));
+      proc.stderr.on('data', onData('stderr'));
+    });
+    const died = this.exited.then(({ code, signal, error }) => {
+      throw new Error(`example ${this.name} exited before listening: ${error ? error.message : `code=${code} signal=${signal}`}\n--- output ---\n${this.log.slice(-4000)}`);
+    });
+    try {
+      await h.withTimeout(Promise.race([ready, died]), START_TIMEOUT, `example ${this.name} to print "${want}"`);
+    } catch (err) {
+      await this.kill();
+      throw err;
+    }
+    return this;
+  }
+
+  appendLog(s) {
+    this.log += s;
+    if (this.log.length > 200000) this.log = this.log.slice(-100000);
+  }
+
+  signal(sig) {
+    const proc = this.proc;
+    if (!proc || proc.pid === undefined) return;
+    try {
+      process.kill(-proc.pid, sig);
+    } catch {
+      try {
+        proc.kill(sig);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  // Sends `sig` and resolves with {code, signal} once the process has exited; rejects after
+  // `timeout` ms (the process is then killed).
+  async terminate(sig = 'SIGTERM', timeout = 5000) {
+    if (!this.proc) throw new Error(`example ${this.name} is not running`);
+    const exited = this.exited;
+    this.signal(sig);
+    try {
+      return await h.withTimeout(exited, timeout, `example ${this.name} to exit after ${sig}`);
+    } catch (err) {
+      await this.kill();
+      throw err;
+    }
+  }
+
+  // SIGKILL; resolves once the process has exited.
+  async kill() {
+    if (!this.proc) return;
+    const exited = this.exited;
+    this.signal('SIGKILL');
+    await h.withTimeout(exited, 5000, `example ${this.name} to die after SIGKILL`);
+  }
+}
+
+async function startExample(name, opts) {
+  const ex = new Example(name, opts);
+  await ex.start();
+  return ex;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients
+
+const sockets = new Set();
+
+// Opens a socket the way an example's page does with `io.connect()`: default transports
+// (polling, then the upgrade to websocket), without waiting for the connection, so that what
+// the caller emits next is buffered until it connects, as on the page. reconnection is off so
+// a test never outlives its server. HTTPS URLs accept the examples' self-signed certificate.
+// The socket carries `socket.compat` like helpers.createSocket's, so helpers.waitConnected
+// and helpers.unexpectedEvents work on it.
+function open(url, gen) {
+  const c = h.client(gen);
+  const io = require(c.pkg);
+  const opts = { forceNew: true, reconnection: false, timeout: 3000 };
+  if (url.startsWith('https:')) opts.rejectUnauthorized = false;
+  const socket = io(url, opts);
+  const events = [];
+  socket.compat = { client: c, mode: 'upgrade', events };
+  for (const ev of ['connect', 'disconnect', 'connect_error', 'connect_timeout', 'error']) {
+    socket.on(ev, (...args) => events.push({ ev, args, at: Date.now() }));
+  }
+  sockets.add(socket);
+  return socket;
+}
+
+function closeAll() {
+  for (const s of [...sockets]) {
+    sockets.delete(s);
+    h.closeSocket(s);
+  }
+}
+
+// Records every `event` a socket receives, as argument lists.
+function record(socket, event) {
+  const got = [];
+  socket.on(event, (...args) => got.push(args));
+  return got;
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+
+// GET (or another method) over HTTP or HTTPS (self-signed certificates accepted); resolves
+// with {status, headers, body}.
+function request(url, { method = 'GET', body, headers = {}, timeout = h.DEFAULT_WAIT } = {}) {
+  const mod = url.startsWith('https:') ? https : http;
+  const p = new Promise((resolve, reject) => {
+    const req = mod.request(url, { method, headers, rejectUnauthorized: false, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(timeout, () => req.destroy(new Error(`${method} ${url}: no answer within ${timeout} ms`)));
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+  return h.handled(h.withTimeout(p, timeout + 500, `${method} ${url}`));
+}
+
+module.exports = {
+  REPO_ROOT,
+  buildExamples,
+  cleanup,
+  Example,
+  startExample,
+  open,
+  closeAll,
+  record,
+  request,
+};
