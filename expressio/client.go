@@ -33,7 +33,7 @@ type client struct {
 	sockets map[string]*Socket // by namespace
 	session *socketSession     // loaded at the first CONNECT; shared by the namespaces
 	loaded  bool
-	timer   *time.Timer        // connectTimeout
+	timer   *time.Timer // connectTimeout
 	closed  bool
 }
 

@@ -32,7 +32,7 @@ func ExampleNewServer() {
 	var open struct {
 		SID string `json:"sid"`
 	}
-	json.Unmarshal([]byte(get(ts.URL+"/?EIO=4&transport=polling")[1:]), &open)
+	json.Unmarshal([]byte(get(ts.URL + "/?EIO=4&transport=polling")[1:]), &open)
 	u := ts.URL + "/?EIO=4&transport=polling&sid=" + open.SID
 	if res, err := http.Post(u, "text/plain", strings.NewReader("4hello\x1e4wörld")); err == nil {
 		res.Body.Close()
