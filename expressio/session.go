@@ -238,6 +238,10 @@ func (s *socketSession) Save() error {
 }
 
 func (s *socketSession) Reload() error {
+	if errors.Is(s.persist, ErrSessionNotPersistent) {
+		// Nothing in the store is this socket's: keep what it has.
+		return nil
+	}
 	fresh, err := s.store.New(s.request(), s.name)
 	if err != nil {
 		return fmt.Errorf("expressio: reload session: %w", err)

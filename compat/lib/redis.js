@@ -156,8 +156,7 @@ class Redis {
   }
 
   async start() {
-    const bin = findRedisServer();
-    if (!bin) throw missingError();
+    const bin = requireRedisServer();
     let lastErr;
     // The free port may be taken between freePort() and redis binding it: try a few.
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -238,10 +237,17 @@ class Redis {
   }
 }
 
+// The path of redis-server; throws the "redis-server missing" error when it is not on PATH.
+function requireRedisServer() {
+  const bin = findRedisServer();
+  if (!bin) throw missingError();
+  return bin;
+}
+
 async function startRedis() {
   const r = new Redis();
   await r.start();
   return r;
 }
 
-module.exports = { Redis, startRedis, findRedisServer };
+module.exports = { Redis, startRedis, findRedisServer, requireRedisServer };
