@@ -89,13 +89,13 @@ func (a *memoryAdapter) broadcast(f *frame, rooms []string, except *Socket) {
 	case 0:
 		for _, s := range a.sockets {
 			if s != except {
-				s.client.send(f)
+				s.conn.send(f)
 			}
 		}
 	case 1:
 		for s := range a.rooms[rooms[0]] {
 			if s != except {
-				s.client.send(f)
+				s.conn.send(f)
 			}
 		}
 	default:
@@ -106,7 +106,7 @@ func (a *memoryAdapter) broadcast(f *frame, rooms []string, except *Socket) {
 					continue
 				}
 				seen[s] = struct{}{}
-				s.client.send(f)
+				s.conn.send(f)
 			}
 		}
 	}

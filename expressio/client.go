@@ -1,6 +1,7 @@
 package expressio
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/url"
@@ -299,4 +300,28 @@ func (c *client) sessionFor(eh *engineio.Handshake) (*socketSession, *ConnectErr
 		c.session, c.loaded = sess, true
 	}
 	return c.session, nil
+}
+
+func (c *client) sendDisconnect(nsp string) {
+	c.sendPacket(socketio.Packet{Type: socketio.Disconnect, Namespace: nsp, ID: socketio.NoID})
+}
+
+func (c *client) close() { c.sess.Close() }
+
+func (c *client) transport() string { return c.sess.Transport() }
+
+func (c *client) context() context.Context { return c.sess.Context() }
+
+// socketID names a socket. Protocol v4 clients compute the id themselves
+// as "<nsp>#<engine id>" (just the engine id on "/"), so the server
+// follows, as Node's socket.io 4 does; v5 sockets get 120 random bits,
+// unrelated to the secret engine id.
+func (c *client) socketID(nsp string) (string, error) {
+	if c.rev == socketio.V4 {
+		if nsp == "/" {
+			return c.sess.ID(), nil
+		}
+		return nsp + "#" + c.sess.ID(), nil
+	}
+	return randomID()
 }

@@ -146,7 +146,7 @@ func (io *RequestIO) Respond(args ...any) error {
 	if err != nil {
 		return err
 	}
-	return s.client.send(f)
+	return s.conn.send(f)
 }
 
 // WantsAck reports whether the client asked for an acknowledgement (an

@@ -22,7 +22,7 @@ import (
 type Socket struct {
 	id     string
 	ns     *Namespace
-	client *client
+	conn   conn
 	hs     *Handshake
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -56,26 +56,18 @@ func (s *Socket) Get(key string) (any, bool) {
 	return v, ok
 }
 
-func newSocket(ns *Namespace, c *client, hs *Handshake) (*Socket, error) {
-	id, err := socketID(ns.name, c)
+func newSocket(ns *Namespace, c conn, hs *Handshake) (*Socket, error) {
+	id, err := c.socketID(ns.name)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(c.sess.Context())
-	return &Socket{id: id, ns: ns, client: c, hs: hs, ctx: ctx, cancel: cancel, rooms: make(map[string]struct{})}, nil
+	ctx, cancel := context.WithCancel(c.context())
+	return &Socket{id: id, ns: ns, conn: c, hs: hs, ctx: ctx, cancel: cancel, rooms: make(map[string]struct{})}, nil
 }
 
-// socketID returns the socket's id. Protocol v4 clients compute it
-// themselves as "<nsp>#<engine id>" (just the engine id on "/"), so the
-// server follows, as Node's socket.io 4 does; v5 sockets get 120 random
-// bits, unrelated to the secret engine id.
-func socketID(nsp string, c *client) (string, error) {
-	if c.rev == socketio.V4 {
-		if nsp == "/" {
-			return c.sess.ID(), nil
-		}
-		return nsp + "#" + c.sess.ID(), nil
-	}
+// randomID returns 120 random bits, base64url: a socket id that tells
+// nothing about the connection's secret id.
+func randomID() (string, error) {
 	var b [15]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("expressio: socket id: %w", err)
@@ -96,7 +88,7 @@ func (s *Socket) Handshake() *Handshake { return s.hs }
 func (s *Socket) Context() context.Context { return s.ctx }
 
 // Transport returns the connection's current transport.
-func (s *Socket) Transport() string { return s.client.sess.Transport() }
+func (s *Socket) Transport() string { return s.conn.transport() }
 
 // Emit sends an event to this socket. []byte arguments, anywhere in the
 // arguments, travel as binary attachments. When the last argument is an
@@ -122,7 +114,7 @@ func (s *Socket) Emit(event string, args ...any) error {
 	if err != nil {
 		return err
 	}
-	return s.client.send(f)
+	return s.conn.send(f)
 }
 
 // AckCallback asks for an acknowledgement of an Emit; make one with OnAck.
@@ -173,7 +165,7 @@ func (s *Socket) emitAck(event string, args []any) (func(context.Context) (Paylo
 	}
 	f, err := eventFrame(s.ns.name, id, event, args)
 	if err == nil {
-		err = s.client.send(f)
+		err = s.conn.send(f)
 	}
 	if err != nil {
 		forget()
@@ -234,7 +226,7 @@ func (s *Socket) roomList() []string {
 func (s *Socket) Disconnect(closeConn bool) {
 	s.disconnect(ReasonServerDisconnect, true)
 	if closeConn {
-		s.client.sess.Close()
+		s.conn.close()
 	}
 }
 
@@ -274,9 +266,9 @@ func (s *Socket) disconnect(reason string, notify bool) {
 		close(ch)
 	}
 	s.ns.adapter.remove(s)
-	s.client.removeSocket(s)
+	s.conn.removeSocket(s)
 	if notify {
-		s.client.sendPacket(socketio.Packet{Type: socketio.Disconnect, Namespace: s.ns.name, ID: socketio.NoID})
+		s.conn.sendDisconnect(s.ns.name)
 	}
 	s.cancel()
 	if h := s.ns.route(routeDisconnect); h != nil {
@@ -290,14 +282,14 @@ func (s *Socket) disconnect(reason string, notify bool) {
 func (s *Socket) onEvent(p *socketio.Packet) {
 	name, args, err := socketio.SplitEvent(p.Data)
 	if err != nil {
-		s.client.violation("bad event", err)
+		s.conn.violation("bad event", err)
 		return
 	}
 	req := newSocketRequest(s, name, *p, Payload{Args: args, Attachments: p.Attachments})
 	if !s.enqueue(func() { s.dispatch(req) }, false) {
 		s.ns.srv.log.Warn("expressio: event queue full, disconnecting", "socket_id", s.id, "nsp", s.ns.name)
 		s.disconnect(ReasonQueueOverflow, true)
-		s.client.sess.Close()
+		s.conn.close()
 	}
 }
 
