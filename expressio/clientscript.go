@@ -10,20 +10,28 @@ import (
 	"strings"
 )
 
-// The client script's directories, in the order they are tried when
-// BrowserClientOptions.Dir is empty.
-var clientDirs = [...]string{
-	"client/node_modules/socket.io-client/dist",
-	"node_modules/socket.io-client/dist",
-}
+// The client scripts' directories, tried in order when
+// BrowserClientOptions.Dir (4.x) or LegacyDir (0.9) is empty: what
+// scripts/setup installs in client/, then an app's own node_modules.
+var (
+	clientDirs = [...]string{
+		"client/node_modules/socket.io-client/dist",
+		"node_modules/socket.io-client/dist",
+	}
+	legacyClientDirs = [...]string{
+		"client/node_modules/socket.io-client-legacy/dist",
+		"node_modules/socket.io-client-legacy/dist",
+	}
+)
 
 const clientInstallHint = `socket.io-client is not installed here.
 Install it from npm next to your app:
 
-    npm install socket.io-client@4
+    npm install socket.io-client@4 socket.io-client-legacy@npm:socket.io-client@0.9.16
 
-or run scripts/setup in the expressio repository, or set
-Options.BrowserClient.Dir to the directory holding socket.io.js.
+(the second only for socket.io 0.9 pages), or run scripts/setup in the
+expressio repository, or set Options.BrowserClient.Dir (LegacyDir for
+0.9) to the directory holding socket.io.js.
 `
 
 // serveClientScript serves the JavaScript client below the server's path
@@ -31,9 +39,24 @@ Options.BrowserClient.Dir to the directory holding socket.io.js.
 // the request was for it.
 func (s *Server) serveClientScript(w http.ResponseWriter, r *http.Request) bool {
 	name, ok := strings.CutPrefix(r.URL.Path, s.opts.Path)
-	if !ok || (name != "socket.io.js" && name != "socket.io.min.js") || r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if !ok || r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}
+	// socket.io.js is 0.9's when the legacy protocol is on, as express.io
+	// served it, 4.x's otherwise; the versioned names always mean theirs.
+	legacy := s.opts.Legacy.Enabled
+	switch name {
+	case "socket.io.js":
+	case "socket.io.min.js":
+		name = "socket.io.js"
+	case "socket.io.v4.js":
+		name, legacy = "socket.io.js", false
+	case "socket.io.v0.9.16.js":
+		name, legacy = "socket.io.js", true
+	default:
+		return false
+	}
+	minify := strings.HasSuffix(r.URL.Path, ".min.js")
 	bc := s.opts.BrowserClient
 	if bc.Disabled {
 		return false
@@ -42,10 +65,14 @@ func (s *Server) serveClientScript(w http.ResponseWriter, r *http.Request) bool 
 		bc.Handler.ServeHTTP(w, r)
 		return true
 	}
-	if bc.Minify {
+	if bc.Minify || minify {
 		name = "socket.io.min.js"
 	}
-	f, err := openClientFile(bc.Dir, name)
+	dir, dirs := bc.Dir, clientDirs[:]
+	if legacy {
+		dir, dirs = bc.LegacyDir, legacyClientDirs[:]
+	}
+	f, err := openClientFile(dir, dirs, name)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			s.log.Error("expressio: client script", "err", err)
@@ -69,11 +96,11 @@ func (s *Server) serveClientScript(w http.ResponseWriter, r *http.Request) bool 
 	return true
 }
 
-func openClientFile(dir, name string) (*os.File, error) {
+func openClientFile(dir string, dirs []string, name string) (*os.File, error) {
 	if dir != "" {
 		return os.Open(filepath.Join(dir, name))
 	}
-	for _, d := range clientDirs {
+	for _, d := range dirs {
 		f, err := os.Open(filepath.Join(d, name))
 		if err == nil {
 			return f, nil

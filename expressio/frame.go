@@ -1,12 +1,15 @@
 package expressio
 
 import (
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/expressio-go/expressio/protocol/engineio"
+	"github.com/expressio-go/expressio/protocol/legacy"
 	"github.com/expressio-go/expressio/protocol/socketio"
 )
 
@@ -22,6 +25,10 @@ type frame struct {
 
 	asciiOnce sync.Once
 	ascii     []engineio.Message
+
+	legacyOnce sync.Once
+	legacy     legacy.Packet
+	legacyErr  error
 }
 
 func newFrame(p socketio.Packet) *frame { return &frame{pkt: p} }
@@ -51,6 +58,59 @@ func (f *frame) asciiMessages() []engineio.Message {
 		f.ascii = encodeMessages(p)
 	})
 	return f.ascii
+}
+
+// legacyPacket is the packet as socket.io 0.9 writes it. 0.9 has no
+// binary: attachments travel as base64 strings in their placeholders'
+// places.
+func (f *frame) legacyPacket() (legacy.Packet, error) {
+	f.legacyOnce.Do(func() { f.legacy, f.legacyErr = toLegacy(f.pkt) })
+	return f.legacy, f.legacyErr
+}
+
+func toLegacy(p socketio.Packet) (legacy.Packet, error) {
+	out := legacy.Packet{Endpoint: endpoint(p.Namespace)}
+	data := p.Data
+	if len(p.Attachments) > 0 {
+		inlined, err := socketio.InlineAttachments(data, p.Attachments)
+		if err != nil {
+			return out, fmt.Errorf("expressio: encode for 0.9: %w", err)
+		}
+		data = inlined
+	}
+	var err error
+	switch p.Type {
+	case socketio.Event, socketio.BinaryEvent:
+		var name string
+		var args []json.RawMessage
+		name, args, err = socketio.SplitEvent(data)
+		if err != nil {
+			return out, fmt.Errorf("expressio: encode for 0.9: %w", err)
+		}
+		rest, _ := json.Marshal(args)
+		out.Type = legacy.Event
+		out.Data, err = legacy.EventData(name, rest)
+		if p.ID != socketio.NoID {
+			out.ID, out.Ack = strconv.FormatInt(p.ID, 10), true
+		}
+	case socketio.Ack, socketio.BinaryAck:
+		out.Type = legacy.Ack
+		if len(data) == 0 {
+			data = json.RawMessage("[]")
+		}
+		out.Data, err = legacy.AckData(strconv.FormatInt(p.ID, 10), data)
+	case socketio.Disconnect:
+		out.Type = legacy.Disconnect
+	case socketio.Connect:
+		out.Type = legacy.Connect
+	default:
+		out.Type = legacy.Error
+		out.Data = legacy.ErrorData(legacy.ErrorReasonUnauthorized, legacy.NoAdvice)
+	}
+	if err != nil {
+		return out, fmt.Errorf("expressio: encode for 0.9: %w", err)
+	}
+	return out, nil
 }
 
 func encodeMessages(p socketio.Packet) []engineio.Message {

@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/expressio-go/expressio/internal/track"
 	"github.com/expressio-go/expressio/protocol/engineio"
+	"github.com/expressio-go/expressio/protocol/legacy"
 )
 
 // Defaults, from Node's socket.io 4 unless said otherwise.
@@ -103,6 +106,7 @@ type Server struct {
 	// change its options until then.
 	engineOnce sync.Once
 	engine     *engineio.Server
+	legacy     *legacy.Server // socket.io 0.9, when Options.Legacy.Enabled
 	started    atomic.Bool
 
 	mu   sync.RWMutex
@@ -139,6 +143,9 @@ func (s *Server) eio() *engineio.Server {
 		defer s.settingsMu.Unlock()
 		s.started.Store(true)
 		s.engine = engineio.NewServer(engineHandler{s}, &s.opts.Engine)
+		if s.opts.Legacy.Enabled {
+			s.legacy = legacy.NewServer(legacyHandler{s}, s.legacyOptions())
+		}
 	})
 	return s.engine
 }
@@ -155,6 +162,10 @@ func (s *Server) Path() string {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	engine := s.eio()
 	if s.serveClientScript(w, r) {
+		return
+	}
+	if s.legacy != nil && s.legacy.Owns(r) {
+		s.legacy.ServeHTTP(w, r)
 		return
 	}
 	engine.ServeHTTP(w, r)
@@ -227,6 +238,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			sock.disconnect(ReasonServerShutdown, false)
 		}
 	}
+	if s.eio(); s.legacy != nil {
+		if err := s.legacy.Shutdown(ctx); err != nil {
+			return fmt.Errorf("expressio: shutdown: %w", err)
+		}
+	}
 	if err := s.eio().Shutdown(ctx); err != nil {
 		return fmt.Errorf("expressio: shutdown: %w", err)
 	}
@@ -240,4 +256,51 @@ type engineHandler struct{ s *Server }
 
 func (h engineHandler) Open(sess *engineio.Session) engineio.Receiver {
 	return newClient(h.s, sess)
+}
+
+// legacyOptions maps the server's options onto the 0.9 server's: the same
+// path, origin allow-list, payload limit and queue bound as the engine.
+func (s *Server) legacyOptions() *legacy.Options {
+	o := &s.opts
+	lo := &legacy.Options{
+		Resource:          strings.TrimSuffix(o.Path, "/"),
+		HeartbeatInterval: o.Engine.PingInterval,
+		CloseTimeout:      o.Legacy.CloseTimeout,
+		PollingDuration:   o.Legacy.PollingDuration,
+		DisableHeartbeats: o.Legacy.DisableHeartbeats,
+		Transports:        o.Legacy.Transports,
+		MaxPayload:        o.Engine.MaxPayload,
+		WriteQueueSize:    o.Engine.WriteQueueSize,
+		WriteTimeout:      o.Engine.WriteTimeout,
+		AllowOrigin:       allowOrigin(&o.Engine),
+		Authorize:         s.authorizeLegacy,
+		Logger:            s.log,
+	}
+	if o.Engine.PingTimeout > 0 {
+		// "heartbeat timeout" writes the engine's pingTimeout.
+		lo.HeartbeatTimeout = o.Engine.PingTimeout
+	}
+	return lo
+}
+
+// allowOrigin is the engine's origin rule as a function, for the 0.9
+// server: one allow-list for every protocol. nil leaves the 0.9 server on
+// its same-origin default, as the engine's.
+func allowOrigin(o *engineio.Options) func(string, *http.Request) bool {
+	if o.AllowOrigin != nil {
+		return o.AllowOrigin
+	}
+	if len(o.AllowedOrigins) == 0 {
+		return nil
+	}
+	list := append([]string(nil), o.AllowedOrigins...)
+	return func(origin string, r *http.Request) bool {
+		for _, a := range list {
+			if a == "*" || strings.EqualFold(a, origin) {
+				return true
+			}
+		}
+		u, err := url.Parse(origin)
+		return err == nil && strings.EqualFold(u.Host, r.Host) // same origin
+	}
 }

@@ -54,6 +54,12 @@ var (
 // (Options.Engine.PingInterval and PingTimeout, the settings "heartbeat
 // interval" and "heartbeat timeout").
 type LegacyOptions struct {
+	// Enabled serves socket.io 0.9 clients (express.io's own client, the
+	// protocol at <path>1/) beside the Engine.IO clients, on the same
+	// path and in the same rooms; setting "legacy" (default: off). With it
+	// the browser client served at <path>socket.io.js is 0.9's, as
+	// express.io served it.
+	Enabled bool
 	// Transports lists the transports offered to socket.io 0.9 clients, in
 	// order of preference, by their 0.9 names: "websocket", "htmlfile",
 	// "xhr-polling", "jsonp-polling" (nil = all four, in that order:
@@ -105,6 +111,11 @@ type BrowserClientOptions struct {
 	// (what scripts/setup installs) and node_modules/socket.io-client/dist
 	// under the working directory.
 	Dir string
+	// LegacyDir is the same for socket.io-client 0.9.16, served when the
+	// legacy protocol is on ("" looks in
+	// client/node_modules/socket.io-client-legacy/dist, then
+	// node_modules/socket.io-client-legacy/dist).
+	LegacyDir string
 }
 
 // A setting is one name Set knows: how to write it into the options and
@@ -123,11 +134,13 @@ type setting struct {
 // 4's; docs/settings.md describes them. It is never modified.
 var settings = map[string]setting{
 	// socket.io 0.9 (lib/manager.js), as express.io's app.io.set saw them.
-	"log":                         {set: setLog, get: getLog},
-	"log level":                   {set: setLogLevel, get: getLogLevel, live: true},
-	"log colors":                  noEffect(asBool),
-	"transports":                  {set: setTransports, get: getTransports},
-	"heartbeats":                  boolOption(true, func(o *Options) *bool { return &o.Legacy.DisableHeartbeats }),
+	"log":        {set: setLog, get: getLog},
+	"log level":  {set: setLogLevel, get: getLogLevel, live: true},
+	"log colors": noEffect(asBool),
+	"transports": {set: setTransports, get: getTransports},
+	"heartbeats": boolOption(true, func(o *Options) *bool { return &o.Legacy.DisableHeartbeats }),
+	// Not a 0.9 setting: turns the 0.9 protocol on (LegacyOptions.Enabled).
+	"legacy":                      boolOption(false, func(o *Options) *bool { return &o.Legacy.Enabled }),
 	"heartbeat interval":          durationOption(time.Second, engineio.DefaultPingInterval, func(o *Options) *time.Duration { return &o.Engine.PingInterval }),
 	"heartbeat timeout":           durationOption(time.Second, engineio.DefaultPingTimeout, func(o *Options) *time.Duration { return &o.Engine.PingTimeout }),
 	"close timeout":               durationOption(time.Second, DefaultCloseTimeout, func(o *Options) *time.Duration { return &o.Legacy.CloseTimeout }),
