@@ -87,7 +87,10 @@ func toLegacy(p socketio.Packet) (legacy.Packet, error) {
 		if err != nil {
 			return out, fmt.Errorf("expressio: encode for 0.9: %w", err)
 		}
-		rest, _ := json.Marshal(args)
+		rest := json.RawMessage("[]")
+		if len(args) > 0 {
+			rest, _ = json.Marshal(args)
+		}
 		out.Type = legacy.Event
 		out.Data, err = legacy.EventData(name, rest)
 		if p.ID != socketio.NoID {

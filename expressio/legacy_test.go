@@ -77,6 +77,12 @@ func TestLegacyClientsShareRoutesAndRooms(t *testing.T) {
 		t.Fatalf("0.9 broadcast: %q", got)
 	}
 
+	// An event without arguments reaches 0.9 too.
+	io.Broadcast("ping")
+	if got := legacyRead(t, old); got != `5:::{"name":"ping"}` {
+		t.Fatalf("0.9 broadcast without arguments: %q", got)
+	}
+
 	// Middleware refusal is a refused handshake for 0.9.
 	if status, body := get(t, ts.URL+"/socket.io/1/?t=1&token=bad"); status != http.StatusForbidden && status != http.StatusInternalServerError {
 		t.Fatalf("refused 0.9 handshake: %d %q", status, body)

@@ -240,6 +240,7 @@ func (c *legacyClient) OnClose(reason string) {
 func (c *legacyClient) send(f *frame) error {
 	pkt, err := f.legacyPacket()
 	if err != nil {
+		c.srv.log.Warn("expressio: packet not sendable to a 0.9 client", "sid", c.sess.ID(), "err", err)
 		return err
 	}
 	err = c.sess.Send(pkt)
