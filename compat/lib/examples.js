@@ -211,9 +211,11 @@ const sockets = new Set();
 // (polling, then the upgrade to websocket), without waiting for the connection, so that what
 // the caller emits next is buffered until it connects, as on the page. reconnection is off so
 // a test never outlives its server. HTTPS URLs accept the examples' self-signed certificate.
+// gen 0 (LEGACY) opens socket.io-client 0.9.16 with openLegacy(url).
 // The socket carries `socket.compat` like helpers.createSocket's, so helpers.waitConnected
 // and helpers.unexpectedEvents work on it.
 function open(url, gen) {
+  if (gen === LEGACY.gen || gen === LEGACY.pkg || gen === LEGACY.label) return openLegacy(url);
   const c = h.client(gen);
   const io = require(c.pkg);
   const opts = { forceNew: true, reconnection: false, timeout: 3000 };
@@ -226,6 +228,79 @@ function open(url, gen) {
   }
   sockets.add(socket);
   return socket;
+}
+
+// socket.io-client 0.9.16, express.io's own client (npm alias sio09), as a client entry like
+// helpers.CLIENTS' (gen 0: older than every Engine.IO generation).
+const LEGACY = (() => {
+  const { version } = JSON.parse(fs.readFileSync(require.resolve('sio09/package.json'), 'utf8'));
+  return { gen: 0, pkg: 'sio09', version, eio: null, label: `socket.io-client@${version}` };
+})();
+
+let io09 = null;
+let io09Defaults = null;
+
+// The 0.9 module, and the transports it offers in Node (websocket, xhr-polling: jsonp-polling
+// and htmlfile need a document), in its order of preference.
+function legacyModule() {
+  if (!io09) {
+    io09 = require(LEGACY.pkg);
+    io09Defaults = [...new Set(io09.transports)];
+  }
+  return { io: io09, transports: io09Defaults };
+}
+
+// Opens a socket.io 0.9 socket like the page's `io.connect()`, without waiting for it to
+// connect (what the caller emits is buffered until it does). `transports` limits the
+// transports (0.9 reads the module's io.transports, not a connect option; default: all that
+// work in Node, websocket first, as on a page); `query` is an object or a query string.
+// 'force new connection' gives every call its own connection; reconnect is off. HTTPS URLs
+// accept the examples' self-signed certificate: the 0.9 client (xmlhttprequest, ws 0.4) uses
+// https.globalAgent, whose rejectUnauthorized is turned off for the rest of the process.
+// The returned namespace also answers `connected` and `id` (the session id, the server's
+// socket id) and carries `compat` like helpers.createSocket's sockets, so helpers.waitConnected,
+// emitAck, waitEvent, unexpectedEvents and closeSocket work on it; disconnect() is safe at
+// any time, even before the handshake finished.
+function openLegacy(url, { transports, query } = {}) {
+  const { io, transports: defaults } = legacyModule();
+  if (url.startsWith('https:')) https.globalAgent.options.rejectUnauthorized = false;
+  io.transports = [...(transports || defaults)];
+  const opts = { 'force new connection': true, reconnect: false, 'connect timeout': 3000 };
+  if (query !== undefined) {
+    opts.query = typeof query === 'string' ? query : new URLSearchParams(query).toString().replace(/\+/g, '%20');
+  }
+  const socket = io.connect(url, opts);
+  const conn = socket.socket;
+  Object.defineProperty(socket, 'connected', { get: () => conn.connected, configurable: true });
+  Object.defineProperty(socket, 'id', { get: () => conn.sessionid, configurable: true });
+  socket.nsp = '/';
+  const events = [];
+  socket.compat = { client: LEGACY, mode: transports ? transports.join('+') : 'default', events };
+  for (const ev of ['connect', 'disconnect', 'error', 'connect_failed', 'reconnect_failed']) {
+    socket.on(ev, (...args) => events.push({ ev, args, at: Date.now() }));
+  }
+  // 0.9's disconnect() throws before a transport exists, and a handshake still in flight
+  // would connect afterwards and keep the process alive: close it as soon as it connects.
+  let closed = false;
+  socket.on('connect', () => {
+    if (closed) conn.disconnect();
+  });
+  socket.disconnect = () => {
+    closed = true;
+    if (conn.transport) conn.disconnect();
+    else conn.connecting = false;
+    clearTimeout(conn.heartbeatTimeoutTimer);
+    clearTimeout(conn.connectTimeoutTimer);
+    return socket;
+  };
+  sockets.add(socket);
+  return socket;
+}
+
+// The transport a socket runs on: 0.9's or the Engine.IO client's.
+function transportName(socket) {
+  if (socket.compat && socket.compat.client === LEGACY) return socket.socket.transport && socket.socket.transport.name;
+  return socket.io.engine.transport.name;
 }
 
 function closeAll() {
@@ -271,6 +346,10 @@ module.exports = {
   Example,
   startExample,
   open,
+  LEGACY,
+  legacyModule,
+  openLegacy,
+  transportName,
   closeAll,
   record,
   request,

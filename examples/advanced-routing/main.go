@@ -8,6 +8,7 @@ package main
 
 import (
 	_ "embed"
+	"log"
 	"sync/atomic"
 
 	"github.com/expressio-go/expressio/examples/internal/run"
@@ -19,6 +20,11 @@ var page string
 
 func main() {
 	app := expressio.New().HTTP()
+
+	// express.io apps serve socket.io 0.9 and its client.
+	if err := app.IO.Enable("legacy"); err != nil {
+		log.Fatal(err)
+	}
 
 	var count atomic.Int64
 

@@ -10,6 +10,7 @@ package main
 
 import (
 	_ "embed"
+	"log"
 	"net/http"
 
 	"github.com/expressio-go/expressio/examples/internal/run"
@@ -21,6 +22,11 @@ var page string
 
 func main() {
 	app := expressio.New().HTTP()
+
+	// express.io apps serve socket.io 0.9 and its client.
+	if err := app.IO.Enable("legacy"); err != nil {
+		log.Fatal(err)
+	}
 
 	// POST /collection, GET /collection[/id], PUT and DELETE /collection/id
 	// go to the io routes collection:create, :read, :update and :delete.

@@ -7,6 +7,7 @@ package main
 
 import (
 	_ "embed"
+	"log"
 
 	"github.com/expressio-go/expressio/examples/internal/run"
 	"github.com/expressio-go/expressio/expressio"
@@ -17,6 +18,11 @@ var page string
 
 func main() {
 	app := expressio.New().HTTP()
+
+	// express.io apps serve socket.io 0.9 and its client.
+	if err := app.IO.Enable("legacy"); err != nil {
+		log.Fatal(err)
+	}
 
 	// build realtime-web app
 	app.GET("/", run.Page(page))

@@ -9,6 +9,7 @@ package main
 import (
 	_ "embed"
 	"fmt"
+	"log"
 	"os"
 
 	"github.com/expressio-go/expressio/examples/internal/run"
@@ -26,6 +27,11 @@ func main() {
 	}
 
 	app := expressio.New().HTTPSConfig(options)
+
+	// express.io apps serve socket.io 0.9 and its client.
+	if err := app.IO.Enable("legacy"); err != nil {
+		log.Fatal(err)
+	}
 
 	// build realtime-web app
 	app.GET("/", run.Page(page))

@@ -8,6 +8,7 @@ package main
 
 import (
 	_ "embed"
+	"log"
 
 	"github.com/expressio-go/expressio/examples/internal/run"
 	"github.com/expressio-go/expressio/expressio"
@@ -18,6 +19,11 @@ var page string
 
 func main() {
 	app := expressio.New().HTTP()
+
+	// express.io apps serve socket.io 0.9 and its client.
+	if err := app.IO.Enable("legacy"); err != nil {
+		log.Fatal(err)
+	}
 
 	// Broadcast all draw clicks.
 	app.IO.Route("drawClick", func(req *expressio.SocketRequest) {

@@ -6,6 +6,8 @@
 package main
 
 import (
+	"log"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/expressio-go/expressio/examples/internal/run"
@@ -14,6 +16,11 @@ import (
 
 func main() {
 	app := expressio.New().HTTP()
+
+	// express.io apps serve socket.io 0.9 and its client.
+	if err := app.IO.Enable("legacy"); err != nil {
+		log.Fatal(err)
+	}
 
 	// Initial web request.
 	app.GET("/", func(c *gin.Context) {

@@ -45,6 +45,11 @@ var cookieOptions = sessions.Options{Path: "/", MaxAge: 24 * 60 * 60, HttpOnly: 
 func main() {
 	app := expressio.New().HTTP()
 
+	// express.io apps serve socket.io 0.9 and its client.
+	if err := app.IO.Enable("legacy"); err != nil {
+		log.Fatal(err)
+	}
+
 	// Setup your sessions, just like normal: express.session with a Redis
 	// store, the original's secret and cookie name. Sockets load the same
 	// session from the cookie of their handshake. (Use a long random secret
