@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-contrib/sessions/memstore"
 	"github.com/gorilla/websocket"
 
 	"github.com/expressio-go/expressio/expressio"
@@ -93,5 +94,40 @@ func TestLegacyClientsShareRoutesAndRooms(t *testing.T) {
 	}
 	if status, body := get(t, ts.URL+"/socket.io/2/"); status != 500 || body != "Protocol version not supported." {
 		t.Fatalf("version: %d %q", status, body)
+	}
+}
+
+func TestLegacySession(t *testing.T) {
+	app, ts := sessionApp(t, memstore.NewStore([]byte("secret")), expressio.SessionOptions{})
+	if err := app.IO.Enable("legacy"); err != nil {
+		t.Fatal(err)
+	}
+	cookie := login(t, ts)
+	req, _ := http.NewRequest("GET", ts.URL+"/socket.io/1/?t=1", nil)
+	req.Header.Set("Cookie", cookie)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := make([]byte, 64)
+	n, _ := res.Body.Read(body)
+	res.Body.Close()
+	sid, _, _ := strings.Cut(string(body[:n]), ":")
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/socket.io/1/websocket/"+sid, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	legacyRead(t, conn) // 1::
+	conn.WriteMessage(websocket.TextMessage, []byte(`5:1+::{"name":"session"}`))
+	if got := legacyRead(t, conn); got != `6:::1+[{"counter":1,"loginDate":"2026-11-23"}]` {
+		t.Fatalf("0.9 socket session: %q", got)
+	}
+	conn.WriteMessage(websocket.TextMessage, []byte(`5:2+::{"name":"set-name","args":["zoe"]}`))
+	if got := legacyRead(t, conn); got != `6:::2+["saved"]` {
+		t.Fatalf("0.9 socket save: %q", got)
+	}
+	if got := getWithCookie(t, ts.URL+"/read", cookie); got != `{"counter":1,"name":"zoe"}` {
+		t.Fatalf("HTTP after a 0.9 save: %s", got)
 	}
 }
