@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/expressio-go/expressio/internal/registry"
 	"github.com/expressio-go/expressio/protocol/engineio"
 	"github.com/expressio-go/expressio/protocol/socketio"
 )
@@ -323,5 +324,5 @@ func (c *client) socketID(nsp string) (string, error) {
 		}
 		return nsp + "#" + c.sess.ID(), nil
 	}
-	return randomID()
+	return registry.NewID(), nil
 }

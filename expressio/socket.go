@@ -2,8 +2,6 @@ package expressio
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
@@ -63,16 +61,6 @@ func newSocket(ns *Namespace, c conn, hs *Handshake) (*Socket, error) {
 	}
 	ctx, cancel := context.WithCancel(c.context())
 	return &Socket{id: id, ns: ns, conn: c, hs: hs, ctx: ctx, cancel: cancel, rooms: make(map[string]struct{})}, nil
-}
-
-// randomID returns 120 random bits, base64url: a socket id that tells
-// nothing about the connection's secret id.
-func randomID() (string, error) {
-	var b [15]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("expressio: socket id: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
 // ID returns the socket id (socket.io's socket.id).

@@ -2,17 +2,15 @@ package engineio
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/expressio-go/expressio/internal/registry"
 	"github.com/expressio-go/expressio/internal/track"
 
 	"github.com/expressio-go/expressio/protocol/engineio/packet"
@@ -26,10 +24,7 @@ type Server struct {
 	handler  Handler
 	upgrader websocket.Upgrader
 
-	mu       sync.Mutex
-	sessions map[string]*Session
-	shutdown bool
-	idle     chan struct{} // closed when shutting down and no session is left
+	sessions registry.Registry[*Session]
 
 	wg track.Group // drainers and OnClose calls
 }
@@ -41,9 +36,8 @@ func NewServer(h Handler, opts *Options) *Server {
 		panic("engineio: NewServer with a nil Handler")
 	}
 	s := &Server{
-		opts:     opts.withDefaults(),
-		handler:  h,
-		sessions: make(map[string]*Session),
+		opts:    opts.withDefaults(),
+		handler: h,
 	}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  1024,
@@ -61,9 +55,7 @@ func (s *Server) Options() Options { return s.opts }
 
 // Len returns the number of open sessions.
 func (s *Server) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.sessions)
+	return s.sessions.Len()
 }
 
 // ServeHTTP serves one Engine.IO request: a handshake, a poll, a POST of
@@ -105,9 +97,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.handshake(w, r, rev, transport)
 		return
 	}
-	s.mu.Lock()
-	sess := s.sessions[sid]
-	s.mu.Unlock()
+	sess, _ := s.sessions.Get(sid)
 	if sess == nil || sess.handshake.Revision != rev {
 		s.refuse(w, r, &RequestError{Status: http.StatusBadRequest, Code: CodeUnknownSID})
 		return
@@ -154,14 +144,10 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, rev int, tran
 			return
 		}
 	}
-	sid, err := newSessionID()
-	if err != nil {
-		s.opts.Logger.Error("engineio: no session id", "err", err)
-		http.Error(w, "engineio: no session id", http.StatusInternalServerError)
-		return
-	}
+	sid := registry.NewID()
 	var conn *websocket.Conn
 	if transport == transportWebSocket {
+		var err error
 		conn, err = s.upgrader.Upgrade(w, r, s.cookieHeader(sid))
 		if err != nil {
 			return // the upgrader has answered
@@ -191,9 +177,10 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, rev int, tran
 		jsonp:     jsonp,
 		wake:      make(chan struct{}, 1),
 	}
-	s.mu.Lock()
-	if s.shutdown {
-		s.mu.Unlock()
+	// Nothing reaches the Receiver before Open has returned it.
+	sess.recvMu.Lock()
+	if err := s.sessions.Add(sid, sess); err != nil {
+		sess.recvMu.Unlock()
 		cancel()
 		if conn != nil {
 			conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
@@ -203,10 +190,6 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, rev int, tran
 		}
 		return
 	}
-	// Nothing reaches the Receiver before Open has returned it.
-	sess.recvMu.Lock()
-	s.sessions[sid] = sess
-	s.mu.Unlock()
 
 	upgrades := []string{}
 	if transport == transportPolling && !s.opts.DisallowUpgrades && s.opts.allows(transportWebSocket) {
@@ -294,41 +277,17 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, e *RequestError)
 }
 
 // forget removes a closed session from the registry.
-func (s *Server) forget(sess *Session) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.sessions[sess.id] == sess {
-		delete(s.sessions, sess.id)
-	}
-	if s.shutdown && len(s.sessions) == 0 && s.idle != nil {
-		close(s.idle)
-		s.idle = nil
-	}
-}
+func (s *Server) forget(sess *Session) { s.sessions.Remove(sess.id, sess) }
 
 // Shutdown refuses new handshakes, closes every session with reason
 // "server shutting down" (queued messages are written first, pending polls
 // are answered, WebSockets close with 1001) and waits until all are gone
 // or ctx ends, whose error it then returns.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	if s.shutdown {
-		s.mu.Unlock()
+	all, idle, ok := s.sessions.Close()
+	if !ok {
 		return ErrServerClosed
 	}
-	s.shutdown = true
-	idle := make(chan struct{})
-	if len(s.sessions) == 0 {
-		close(idle)
-	} else {
-		s.idle = idle
-	}
-	all := make([]*Session, 0, len(s.sessions))
-	for _, sess := range s.sessions {
-		all = append(all, sess)
-	}
-	s.mu.Unlock()
-
 	for _, sess := range all {
 		sess.closeWith(ReasonServerShutdown, websocket.CloseGoingAway)
 	}
@@ -341,16 +300,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("engineio: shutdown: %w", err)
 	}
 	return nil
-}
-
-// newSessionID returns 120 random bits from crypto/rand, base64url encoded
-// (20 characters), like Node's base64id.
-func newSessionID() (string, error) {
-	var b [15]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("engineio: session id: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
 type discard struct{}

@@ -2,8 +2,6 @@ package legacy
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -11,11 +9,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/expressio-go/expressio/internal/registry"
 	"github.com/expressio-go/expressio/internal/track"
 )
 
@@ -27,10 +25,7 @@ type Server struct {
 	handler  Handler
 	upgrader websocket.Upgrader
 
-	mu       sync.Mutex
-	sessions map[string]*Session // handshaken and open
-	shutdown bool
-	idle     chan struct{} // closed when shutting down and no session is left
+	sessions registry.Registry[*Session] // handshaken and open
 
 	wg track.Group // WebSocket writers and OnClose calls
 }
@@ -43,9 +38,8 @@ func NewServer(h Handler, opts *Options) *Server {
 		panic("legacy: NewServer with a nil Handler")
 	}
 	s := &Server{
-		opts:     opts.withDefaults(),
-		handler:  h,
-		sessions: make(map[string]*Session),
+		opts:    opts.withDefaults(),
+		handler: h,
 	}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  1024,
@@ -66,9 +60,7 @@ func (s *Server) Options() Options {
 
 // Len returns the number of sessions, handshaken or open.
 func (s *Server) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.sessions)
+	return s.sessions.Len()
 }
 
 // Owns reports whether r is for this server rather than for an Engine.IO
@@ -194,9 +186,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusForbidden, "text/plain", "bad origin")
 		return
 	}
-	s.mu.Lock()
-	sess := s.sessions[rt.sid]
-	s.mu.Unlock()
+	sess, _ := s.sessions.Get(rt.sid)
 
 	q := r.URL.Query()
 	if q.Has("disconnect") {
@@ -311,21 +301,18 @@ func (s *Server) serveHandshake(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sess := &Session{srv: s, hs: hs, authData: authData, ctx: ctx, cancel: cancel}
 
-	s.mu.Lock()
-	if s.shutdown {
-		s.mu.Unlock()
-		cancel()
-		fail(http.StatusServiceUnavailable, "handshake error")
-		return
-	}
 	for {
-		sess.id = newSessionID()
-		if _, taken := s.sessions[sess.id]; !taken {
+		sess.id = registry.NewID()
+		err := s.sessions.Add(sess.id, sess)
+		if err == nil {
 			break
 		}
+		if errors.Is(err, registry.ErrClosing) {
+			cancel()
+			fail(http.StatusServiceUnavailable, "handshake error")
+			return
+		}
 	}
-	s.sessions[sess.id] = sess
-	s.mu.Unlock()
 	sess.startHandshakeTimer()
 
 	body := sess.id + ":" + s.handshakeFields()
@@ -352,27 +339,8 @@ func seconds(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
 }
 
-// newSessionID returns 120 random bits from crypto/rand in 20 characters
-// of URL-safe base64, the shape of Node's ids (which 0.9.7 made random:
-// CVE-2017-16031).
-func newSessionID() string {
-	var b [15]byte
-	rand.Read(b[:]) // never fails (Go 1.24+)
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
 // forget removes a closed session from the registry.
-func (s *Server) forget(sess *Session) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.sessions[sess.id] == sess {
-		delete(s.sessions, sess.id)
-	}
-	if s.shutdown && len(s.sessions) == 0 && s.idle != nil {
-		close(s.idle)
-		s.idle = nil
-	}
-}
+func (s *Server) forget(sess *Session) { s.sessions.Remove(sess.id, sess) }
 
 // Shutdown refuses new handshakes, closes every session with reason
 // "server shutting down" (queued packets are written first, pending polls
@@ -380,24 +348,10 @@ func (s *Server) forget(sess *Session) {
 // try to reconnect) and waits until all are gone or ctx ends, whose error
 // it then returns.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	if s.shutdown {
-		s.mu.Unlock()
+	all, idle, ok := s.sessions.Close()
+	if !ok {
 		return ErrServerClosed
 	}
-	s.shutdown = true
-	idle := make(chan struct{})
-	if len(s.sessions) == 0 {
-		close(idle)
-	} else {
-		s.idle = idle
-	}
-	all := make([]*Session, 0, len(s.sessions))
-	for _, sess := range s.sessions {
-		all = append(all, sess)
-	}
-	s.mu.Unlock()
-
 	for _, sess := range all {
 		sess.closeWith(ReasonServerShutdown, nil, websocket.CloseGoingAway)
 	}
