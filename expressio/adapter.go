@@ -1,61 +1,172 @@
 package expressio
 
-import "sync"
+import (
+	"context"
+	"encoding/json"
+	"sync"
 
-// memoryAdapter keeps one namespace's sockets and rooms in memory
-// (socket.io-adapter's in-memory Adapter). Every socket is also in the
-// room named after its id, so a socket id can be used as a room.
-type memoryAdapter struct {
+	"github.com/expressio-go/expressio/protocol/socketio"
+)
+
+// An Adapter keeps the rooms of one namespace and carries its broadcasts,
+// on this server and, for a cluster adapter, on every server of the
+// cluster: socket.io-adapter's Adapter. The default is the in-memory
+// MemoryAdapter; expressio/redisadapter spreads a namespace over Redis.
+//
+// A cluster adapter embeds a *MemoryAdapter for the sockets of this
+// server and adds the other servers: Broadcast delivers locally and
+// publishes; what other servers publish it hands to the embedded
+// adapter. Operations whose options have Flags.Local stay on this server.
+//
+// Sockets call AddAll, Del and DelAll; the Namespace calls the rest.
+// Implementations must be safe for concurrent use, and Broadcast must
+// never wait on a client.
+type Adapter interface {
+	// AddAll puts a socket of this server in rooms.
+	AddAll(s *Socket, rooms ...string)
+	// Del takes a socket of this server out of a room.
+	Del(s *Socket, room string)
+	// DelAll takes a socket of this server out of every room, when it
+	// disconnects.
+	DelAll(s *Socket)
+	// Apply calls fn for each socket of this server that opts selects.
+	Apply(opts BroadcastOptions, fn func(*Socket))
+	// LocalRooms returns the rooms of this server's sockets, the rooms
+	// named after socket ids included.
+	LocalRooms() []string
+
+	// Broadcast sends a packet to the sockets opts selects.
+	Broadcast(p socketio.Packet, opts BroadcastOptions) error
+	// BroadcastWithAck sends a packet that asks each receiver for an
+	// acknowledgement. Every server reached calls clientCount once with
+	// the number of its sockets that got the packet; ack is called with
+	// each client's answer, the first argument of its acknowledgement.
+	BroadcastWithAck(p socketio.Packet, opts BroadcastOptions, clientCount func(int), ack func(Payload)) error
+	// Sockets returns the ids of the sockets in any of rooms (every
+	// socket when rooms is empty).
+	Sockets(ctx context.Context, rooms []string) ([]string, error)
+	// AllRooms returns the names of every room, those named after socket
+	// ids included.
+	AllRooms(ctx context.Context) ([]string, error)
+	// FetchSockets describes the sockets opts selects.
+	FetchSockets(ctx context.Context, opts BroadcastOptions) ([]SocketInfo, error)
+	// AddSockets makes the sockets opts selects join rooms.
+	AddSockets(ctx context.Context, opts BroadcastOptions, rooms []string) error
+	// DelSockets makes the sockets opts selects leave rooms.
+	DelSockets(ctx context.Context, opts BroadcastOptions, rooms []string) error
+	// DisconnectSockets disconnects the sockets opts selects; with
+	// closeConn their whole connections close too.
+	DisconnectSockets(ctx context.Context, opts BroadcastOptions, closeConn bool) error
+	// ServerSideEmit sends data, an event name and its arguments, to the
+	// other servers of the cluster, whose Namespace.HandleServerEvent
+	// gets it.
+	ServerSideEmit(ctx context.Context, data []json.RawMessage) error
+	// ServerSideEmitWithAck is ServerSideEmit asking each other server for
+	// an answer; it returns them when all came, or what came and an error
+	// when ctx ends first.
+	ServerSideEmitWithAck(ctx context.Context, data []json.RawMessage) ([]json.RawMessage, error)
+	// ServerCount returns the number of servers in the cluster.
+	ServerCount(ctx context.Context) (int, error)
+	// Close releases what the adapter holds; the server calls it when it
+	// shuts down.
+	Close() error
+}
+
+// AdapterFactory makes the adapter of one namespace: socket.io's
+// io.adapter(). See Server.SetAdapter.
+type AdapterFactory func(n *Namespace) Adapter
+
+// BroadcastOptions select the sockets a broadcast or another adapter
+// operation applies to: those in any of Rooms (every socket of the
+// namespace when Rooms is empty) but those in any of Except. A socket id
+// names a room holding that one socket.
+type BroadcastOptions struct {
+	Rooms  []string
+	Except []string
+	Flags  BroadcastFlags
+}
+
+// BroadcastFlags modify a broadcast.
+type BroadcastFlags struct {
+	// Local keeps the operation on this server (socket.io's io.local).
+	Local bool
+	// Timeout is how long a broadcast with acknowledgements waits for
+	// them (socket.io's timeout flag); zero otherwise.
+	Timeout int64 // milliseconds, as on the wire
+}
+
+// SocketInfo describes a socket of any server of the cluster, as
+// FetchSockets returns it; the JSON form is socket.io's.
+type SocketInfo struct {
+	ID        string          `json:"id"`
+	Handshake HandshakeInfo   `json:"handshake"`
+	Rooms     []string        `json:"rooms"`
+	Data      json.RawMessage `json:"data,omitempty"`
+}
+
+// HandshakeInfo is a Handshake as it travels between servers
+// (socket.io's handshake object).
+type HandshakeInfo struct {
+	Headers map[string]any    `json:"headers"`
+	Time    string            `json:"time"`
+	Address string            `json:"address"`
+	XDomain bool              `json:"xdomain"`
+	Secure  bool              `json:"secure"`
+	Issued  int64             `json:"issued"`
+	URL     string            `json:"url"`
+	Query   map[string]string `json:"query"`
+	Auth    json.RawMessage   `json:"auth,omitempty"`
+}
+
+// MemoryAdapter is the in-memory Adapter, the default: it reaches the
+// sockets of this server only. Every socket is also in the room named
+// after its id, so a socket id can be used as a room.
+type MemoryAdapter struct {
+	ns *Namespace
+
 	mu      sync.RWMutex
-	sockets map[string]*Socket
-	rooms   map[string]map[*Socket]struct{}
+	sockets map[*Socket]map[string]struct{} // socket -> its rooms
+	rooms   map[string]map[*Socket]struct{} // room -> its sockets
 }
 
-func newMemoryAdapter() *memoryAdapter {
-	return &memoryAdapter{sockets: make(map[string]*Socket), rooms: make(map[string]map[*Socket]struct{})}
-}
-
-func (a *memoryAdapter) add(s *Socket) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.sockets[s.id] = s
-	a.joinLocked(s, s.id)
-}
-
-func (a *memoryAdapter) remove(s *Socket) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.sockets[s.id] == s {
-		delete(a.sockets, s.id)
+// NewMemoryAdapter returns the in-memory adapter of a namespace.
+func NewMemoryAdapter(n *Namespace) *MemoryAdapter {
+	return &MemoryAdapter{
+		ns:      n,
+		sockets: make(map[*Socket]map[string]struct{}),
+		rooms:   make(map[string]map[*Socket]struct{}),
 	}
-	for _, r := range s.roomList() {
-		a.leaveLocked(s, r)
-	}
-	a.leaveLocked(s, s.id)
 }
 
-func (a *memoryAdapter) join(s *Socket, room string) {
+// AddAll puts a socket in rooms.
+func (a *MemoryAdapter) AddAll(s *Socket, rooms ...string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.joinLocked(s, room)
-}
-
-func (a *memoryAdapter) joinLocked(s *Socket, room string) {
-	members := a.rooms[room]
-	if members == nil {
-		members = make(map[*Socket]struct{})
-		a.rooms[room] = members
+	own := a.sockets[s]
+	if own == nil {
+		own = make(map[string]struct{}, 1+len(rooms))
+		a.sockets[s] = own
 	}
-	members[s] = struct{}{}
+	for _, room := range rooms {
+		own[room] = struct{}{}
+		members := a.rooms[room]
+		if members == nil {
+			members = make(map[*Socket]struct{})
+			a.rooms[room] = members
+		}
+		members[s] = struct{}{}
+	}
 }
 
-func (a *memoryAdapter) leave(s *Socket, room string) {
+// Del takes a socket out of a room.
+func (a *MemoryAdapter) Del(s *Socket, room string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.leaveLocked(s, room)
+	delete(a.sockets[s], room)
+	a.delLocked(s, room)
 }
 
-func (a *memoryAdapter) leaveLocked(s *Socket, room string) {
+func (a *MemoryAdapter) delLocked(s *Socket, room string) {
 	members := a.rooms[room]
 	delete(members, s)
 	if len(members) == 0 {
@@ -63,73 +174,207 @@ func (a *memoryAdapter) leaveLocked(s *Socket, room string) {
 	}
 }
 
-func (a *memoryAdapter) all() []*Socket {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	out := make([]*Socket, 0, len(a.sockets))
-	for _, s := range a.sockets {
-		out = append(out, s)
+// DelAll takes a socket out of every room.
+func (a *MemoryAdapter) DelAll(s *Socket) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for room := range a.sockets[s] {
+		a.delLocked(s, room)
 	}
-	return out
+	delete(a.sockets, s)
 }
 
-func (a *memoryAdapter) socket(id string) *Socket {
+// Apply calls fn for each socket opts selects, once per socket. fn must
+// not call back into the adapter's membership methods: it runs under
+// the adapter's read lock.
+func (a *MemoryAdapter) Apply(opts BroadcastOptions, fn func(*Socket)) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	return a.sockets[id]
+	a.applyLocked(opts, fn)
 }
 
-// broadcast sends f to the sockets in any of rooms (every socket when
-// rooms is empty) but except. It never waits on a client: sending only
-// queues, and a connection whose queue is full is closed by its engine.
-func (a *memoryAdapter) broadcast(f *frame, rooms []string, except *Socket) {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	switch len(rooms) {
+func (a *MemoryAdapter) applyLocked(opts BroadcastOptions, fn func(*Socket)) {
+	except := a.exceptLocked(opts.Except)
+	switch len(opts.Rooms) {
 	case 0:
-		for _, s := range a.sockets {
-			if s != except {
-				s.conn.send(f)
+		for s := range a.sockets {
+			if !except.has(s) {
+				fn(s)
 			}
 		}
 	case 1:
-		for s := range a.rooms[rooms[0]] {
-			if s != except {
-				s.conn.send(f)
+		for s := range a.rooms[opts.Rooms[0]] {
+			if !except.has(s) {
+				fn(s)
 			}
 		}
 	default:
 		seen := make(map[*Socket]struct{})
-		for _, r := range rooms {
+		for _, r := range opts.Rooms {
 			for s := range a.rooms[r] {
-				if _, dup := seen[s]; dup || s == except {
+				if _, dup := seen[s]; dup || except.has(s) {
 					continue
 				}
 				seen[s] = struct{}{}
-				s.conn.send(f)
+				fn(s)
 			}
 		}
 	}
 }
 
-func (a *memoryAdapter) members(room string) []*Socket {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	out := make([]*Socket, 0, len(a.rooms[room]))
-	for s := range a.rooms[room] {
-		out = append(out, s)
+// socketSet is the sockets a broadcast skips. The common case, a
+// socket's own broadcast, is one socket and needs no map.
+type socketSet struct {
+	one  *Socket
+	many map[*Socket]struct{}
+}
+
+func (e socketSet) has(s *Socket) bool {
+	if e.many != nil {
+		_, ok := e.many[s]
+		return ok
 	}
+	return e.one != nil && e.one == s
+}
+
+func (a *MemoryAdapter) exceptLocked(rooms []string) socketSet {
+	var set socketSet
+	for _, r := range rooms {
+		for s := range a.rooms[r] {
+			switch {
+			case set.many != nil:
+				set.many[s] = struct{}{}
+			case set.one == nil:
+				set.one = s
+			case set.one != s:
+				set.many = map[*Socket]struct{}{set.one: {}, s: {}}
+			}
+		}
+	}
+	return set
+}
+
+// sockets returns the sockets opts selects (a snapshot, so that callers
+// may act on them outside the lock).
+func (a *MemoryAdapter) selected(opts BroadcastOptions) []*Socket {
+	var out []*Socket
+	a.Apply(opts, func(s *Socket) { out = append(out, s) })
 	return out
 }
 
-func (a *memoryAdapter) roomNames() []string {
+// LocalRooms returns the rooms of this server's sockets.
+func (a *MemoryAdapter) LocalRooms() []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	out := make([]string, 0, len(a.rooms))
 	for r := range a.rooms {
-		if _, isSocket := a.sockets[r]; !isSocket {
-			out = append(out, r)
-		}
+		out = append(out, r)
 	}
 	return out
 }
+
+// HasRoom reports whether a socket of this server is in room.
+func (a *MemoryAdapter) HasRoom(room string) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	_, ok := a.rooms[room]
+	return ok
+}
+
+// Broadcast sends a packet to the sockets opts selects. It encodes once
+// per wire format and never waits on a client: sending only queues, and
+// a connection whose queue is full is closed by its engine.
+func (a *MemoryAdapter) Broadcast(p socketio.Packet, opts BroadcastOptions) error {
+	p.Namespace = a.ns.name
+	f := newFrame(p)
+	a.Apply(opts, func(s *Socket) { s.conn.send(f) })
+	return nil
+}
+
+// BroadcastWithAck sends a packet with one ack id, from the namespace's
+// counter, to the sockets opts selects, and registers ack for each.
+func (a *MemoryAdapter) BroadcastWithAck(p socketio.Packet, opts BroadcastOptions, clientCount func(int), ack func(Payload)) error {
+	p.Namespace = a.ns.name
+	p.ID = a.ns.nextAckID()
+	f := newFrame(p)
+	n := 0
+	a.Apply(opts, func(s *Socket) {
+		if s.expectAck(p.ID, func(pl Payload, ok bool) {
+			if ok {
+				ack(firstArg(pl))
+			}
+		}) {
+			n++
+			s.conn.send(f)
+		}
+	})
+	clientCount(n)
+	return nil
+}
+
+// firstArg keeps the first argument of an acknowledgement, the answer a
+// broadcast collects (Node's broadcast acks keep only that one).
+func firstArg(p Payload) Payload {
+	if len(p.Args) > 1 {
+		p.Args = p.Args[:1]
+	}
+	return p
+}
+
+// Sockets returns the ids of this server's sockets in any of rooms.
+func (a *MemoryAdapter) Sockets(_ context.Context, rooms []string) ([]string, error) {
+	var ids []string
+	a.Apply(BroadcastOptions{Rooms: rooms}, func(s *Socket) { ids = append(ids, s.id) })
+	return ids, nil
+}
+
+// AllRooms returns LocalRooms.
+func (a *MemoryAdapter) AllRooms(context.Context) ([]string, error) { return a.LocalRooms(), nil }
+
+// FetchSockets describes this server's sockets that opts selects.
+func (a *MemoryAdapter) FetchSockets(_ context.Context, opts BroadcastOptions) ([]SocketInfo, error) {
+	sel := a.selected(opts)
+	out := make([]SocketInfo, 0, len(sel))
+	for _, s := range sel {
+		out = append(out, s.info())
+	}
+	return out, nil
+}
+
+// AddSockets makes this server's sockets that opts selects join rooms.
+func (a *MemoryAdapter) AddSockets(_ context.Context, opts BroadcastOptions, rooms []string) error {
+	for _, s := range a.selected(opts) {
+		s.Join(rooms...)
+	}
+	return nil
+}
+
+// DelSockets makes this server's sockets that opts selects leave rooms.
+func (a *MemoryAdapter) DelSockets(_ context.Context, opts BroadcastOptions, rooms []string) error {
+	for _, s := range a.selected(opts) {
+		s.Leave(rooms...)
+	}
+	return nil
+}
+
+// DisconnectSockets disconnects this server's sockets that opts selects.
+func (a *MemoryAdapter) DisconnectSockets(_ context.Context, opts BroadcastOptions, closeConn bool) error {
+	for _, s := range a.selected(opts) {
+		s.Disconnect(closeConn)
+	}
+	return nil
+}
+
+// ServerSideEmit does nothing: there is no other server.
+func (a *MemoryAdapter) ServerSideEmit(context.Context, []json.RawMessage) error { return nil }
+
+// ServerSideEmitWithAck returns no answers: there is no other server.
+func (a *MemoryAdapter) ServerSideEmitWithAck(context.Context, []json.RawMessage) ([]json.RawMessage, error) {
+	return nil, nil
+}
+
+// ServerCount returns 1.
+func (a *MemoryAdapter) ServerCount(context.Context) (int, error) { return 1, nil }
+
+// Close does nothing.
+func (a *MemoryAdapter) Close() error { return nil }

@@ -197,7 +197,7 @@ func (c *client) connect(name string, auth json.RawMessage, query url.Values) {
 	c.sockets[name] = sock
 	c.timer.Stop()
 	c.mu.Unlock()
-	ns.adapter.add(sock)
+	ns.addSocket(sock)
 
 	reply := socketio.Packet{Type: socketio.Connect, Namespace: name, ID: socketio.NoID}
 	if c.rev == socketio.V5 {

@@ -171,17 +171,26 @@ func checkArgs(args []any) error {
 // eventFrame prepares an EVENT packet for a namespace; id is the ack id
 // or socketio.NoID.
 func eventFrame(nsp string, id int64, event string, args []any) (*frame, error) {
-	if err := checkArgs(args); err != nil {
+	p, err := eventPacket(nsp, id, event, args)
+	if err != nil {
 		return nil, err
+	}
+	return newFrame(p), nil
+}
+
+// eventPacket builds an EVENT packet.
+func eventPacket(nsp string, id int64, event string, args []any) (socketio.Packet, error) {
+	if err := checkArgs(args); err != nil {
+		return socketio.Packet{}, err
 	}
 	all := make([]any, 0, 1+len(args))
 	all = append(all, event)
 	all = append(all, args...)
 	data, atts, err := socketio.BuildArgs(all...)
 	if err != nil {
-		return nil, fmt.Errorf("expressio: encode event %q: %w", event, err)
+		return socketio.Packet{}, fmt.Errorf("expressio: encode event %q: %w", event, err)
 	}
-	return newFrame(socketio.Packet{Type: socketio.Event, Namespace: nsp, ID: id, Data: data, Attachments: atts}), nil
+	return socketio.Packet{Type: socketio.Event, Namespace: nsp, ID: id, Data: data, Attachments: atts}, nil
 }
 
 // ackFrame prepares an ACK packet.

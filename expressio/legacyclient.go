@@ -97,7 +97,7 @@ func (c *legacyClient) join(ns *Namespace, hs *Handshake, echo bool) {
 	}
 	c.sockets[ns.name] = sock
 	c.mu.Unlock()
-	ns.adapter.add(sock)
+	ns.addSocket(sock)
 	if echo {
 		c.sess.Send(legacy.Packet{Type: legacy.Connect, Endpoint: endpoint(ns.name)})
 	}

@@ -1,12 +1,12 @@
 package expressio
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 	"strings"
 	"sync"
-
-	"github.com/expressio-go/expressio/protocol/socketio"
+	"sync/atomic"
 )
 
 // A HandlerFunc serves one event of one socket: an express.io io route.
@@ -45,16 +45,150 @@ const routeDisconnect = "disconnect"
 type Namespace struct {
 	srv     *Server
 	name    string
-	adapter *memoryAdapter
+	adapter atomic.Pointer[adapterRef]
+	ackIDs  atomic.Int64 // ack ids, shared by every socket (as Node's nsp._ids)
 
-	mu         sync.RWMutex
-	routes     map[string]HandlerFunc
-	middleware []Middleware
-	onConnect  []func(*Socket)
+	mu           sync.RWMutex
+	routes       map[string]HandlerFunc
+	middleware   []Middleware
+	onConnect    []func(*Socket)
+	serverEvents map[string]func(*ServerEvent)
+
+	socketsMu sync.RWMutex
+	sockets   map[string]*Socket // this server's sockets, by id
 }
 
-func newNamespace(srv *Server, name string) *Namespace {
-	return &Namespace{srv: srv, name: name, adapter: newMemoryAdapter(), routes: make(map[string]HandlerFunc)}
+// adapterRef holds a namespace's adapter, which SetAdapter may replace.
+type adapterRef struct{ Adapter }
+
+func newNamespace(srv *Server, name string, factory AdapterFactory) *Namespace {
+	n := &Namespace{srv: srv, name: name, routes: make(map[string]HandlerFunc), sockets: make(map[string]*Socket)}
+	if factory == nil {
+		n.setAdapter(NewMemoryAdapter(n))
+	} else {
+		n.setAdapter(factory(n))
+	}
+	return n
+}
+
+// Adapter returns the namespace's adapter.
+func (n *Namespace) Adapter() Adapter { return n.adapter.Load().Adapter }
+
+func (n *Namespace) setAdapter(a Adapter) Adapter {
+	old := n.adapter.Swap(&adapterRef{a})
+	if old == nil {
+		return nil
+	}
+	return old.Adapter
+}
+
+// nextAckID returns a fresh ack id.
+func (n *Namespace) nextAckID() int64 { return n.ackIDs.Add(1) - 1 }
+
+// addSocket registers a socket that joined the namespace.
+func (n *Namespace) addSocket(s *Socket) {
+	n.socketsMu.Lock()
+	n.sockets[s.id] = s
+	n.socketsMu.Unlock()
+	n.Adapter().AddAll(s, s.id)
+}
+
+// removeSocket forgets a socket that left the namespace.
+func (n *Namespace) removeSocket(s *Socket) {
+	n.Adapter().DelAll(s)
+	n.socketsMu.Lock()
+	if n.sockets[s.id] == s {
+		delete(n.sockets, s.id)
+	}
+	n.socketsMu.Unlock()
+}
+
+// Socket returns a socket of this server connected to the namespace, by
+// id, or nil.
+func (n *Namespace) Socket(id string) *Socket {
+	n.socketsMu.RLock()
+	defer n.socketsMu.RUnlock()
+	return n.sockets[id]
+}
+
+// Sockets returns the sockets of this server connected to the namespace.
+func (n *Namespace) Sockets() []*Socket {
+	n.socketsMu.RLock()
+	defer n.socketsMu.RUnlock()
+	out := make([]*Socket, 0, len(n.sockets))
+	for _, s := range n.sockets {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Broadcast sends an event to every socket of the namespace, on every
+// server of the cluster, with all its arguments: express.io's
+// app.io.broadcast.
+func (n *Namespace) Broadcast(event string, args ...any) error {
+	return n.To().Broadcast(event, args...)
+}
+
+// BroadcastWithAck sends an event to every socket of the namespace and
+// collects their acknowledgements; see Room.BroadcastWithAck.
+func (n *Namespace) BroadcastWithAck(ctx context.Context, event string, args ...any) ([]Payload, error) {
+	return n.To().BroadcastWithAck(ctx, event, args...)
+}
+
+// Room selects the members of a room: express.io's app.io.room(r).
+func (n *Namespace) Room(room string) *Room { return n.To(room) }
+
+// To selects the sockets in any of rooms, every socket of the namespace
+// when there are none: socket.io's io.to(rooms). A socket id names the
+// room of that one socket.
+func (n *Namespace) To(rooms ...string) *Room {
+	return &Room{ns: n, rooms: append([]string(nil), rooms...)}
+}
+
+// Except selects every socket of the namespace but those in any of rooms:
+// socket.io's io.except(rooms).
+func (n *Namespace) Except(rooms ...string) *Room { return n.To().Except(rooms...) }
+
+// Local selects the sockets of this server only: socket.io's io.local.
+func (n *Namespace) Local() *Room { return n.To().Local() }
+
+// FetchSockets describes every socket of the namespace, on every server
+// of the cluster: socket.io's io.fetchSockets().
+func (n *Namespace) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	return n.To().FetchSockets(ctx)
+}
+
+// ServerCount returns the number of servers in the cluster (1 with the
+// in-memory adapter).
+func (n *Namespace) ServerCount(ctx context.Context) (int, error) {
+	c, err := n.Adapter().ServerCount(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("expressio: server count of %s: %w", n.name, err)
+	}
+	return c, nil
+}
+
+// Rooms returns the names of the rooms of the namespace that this
+// server's sockets joined (not the rooms named after socket ids).
+func (n *Namespace) Rooms() []string {
+	all := n.Adapter().LocalRooms()
+	out := all[:0]
+	for _, r := range all {
+		if n.Socket(r) == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// AllRooms returns the names of the rooms of the namespace on every
+// server of the cluster, the rooms named after socket ids included.
+func (n *Namespace) AllRooms(ctx context.Context) ([]string, error) {
+	rooms, err := n.Adapter().AllRooms(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("expressio: rooms of %s: %w", n.name, err)
+	}
+	return rooms, nil
 }
 
 // Name returns the namespace's name, such as "/" or "/chat".
@@ -151,60 +285,3 @@ func (n *Namespace) connectHooks() []func(*Socket) {
 	defer n.mu.RUnlock()
 	return n.onConnect
 }
-
-// Broadcast sends an event to every socket of the namespace, with all
-// its arguments: express.io's app.io.broadcast.
-func (n *Namespace) Broadcast(event string, args ...any) error {
-	f, err := eventFrame(n.name, socketio.NoID, event, args)
-	if err != nil {
-		return err
-	}
-	n.adapter.broadcast(f, nil, nil)
-	return nil
-}
-
-// Room selects the members of a room: express.io's app.io.room(r).
-func (n *Namespace) Room(room string) *Room { return &Room{ns: n, room: room} }
-
-// Socket returns a connected socket of the namespace by id, or nil.
-func (n *Namespace) Socket(id string) *Socket { return n.adapter.socket(id) }
-
-// Sockets returns the sockets connected to the namespace.
-func (n *Namespace) Sockets() []*Socket { return n.adapter.all() }
-
-// Room is a room of a namespace, seen from the server or from one
-// socket's request.
-type Room struct {
-	ns     *Namespace
-	room   string
-	except *Socket
-}
-
-// Broadcast sends an event to every member of the room (but the sender,
-// when the room was selected from a request). Every argument is sent.
-func (r *Room) Broadcast(event string, args ...any) error {
-	f, err := eventFrame(r.ns.name, socketio.NoID, event, args)
-	if err != nil {
-		return err
-	}
-	r.ns.adapter.broadcast(f, []string{r.room}, r.except)
-	return nil
-}
-
-// Sockets returns the members of the room (every socket of the namespace
-// that joined it, or whose id it is).
-func (r *Room) Sockets() []*Socket { return r.ns.adapter.members(r.room) }
-
-// Len returns the number of members of the room.
-func (r *Room) Len() int { return len(r.ns.adapter.members(r.room)) }
-
-// Clear makes every member leave the room.
-func (r *Room) Clear() {
-	for _, s := range r.ns.adapter.members(r.room) {
-		s.Leave(r.room)
-	}
-}
-
-// Rooms returns the names of the rooms of the namespace that sockets
-// joined (not the rooms named after socket ids).
-func (n *Namespace) Rooms() []string { return n.adapter.roomNames() }

@@ -195,7 +195,11 @@ func (io *RequestIO) Broadcast(event string, args ...any) error {
 // Room selects a room's members but the sender, who need not be a member:
 // express.io's req.io.room(r).
 func (io *RequestIO) Room(room string) *Room {
-	return &Room{ns: io.req.ns, room: room, except: io.req.Socket}
+	r := io.req.ns.To(room)
+	if io.req.Socket != nil {
+		r = r.Except(io.req.Socket.id)
+	}
+	return r
 }
 
 // Join adds the socket to a room.

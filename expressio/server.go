@@ -2,6 +2,8 @@ package expressio
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -109,8 +111,9 @@ type Server struct {
 	legacy     *legacy.Server // socket.io 0.9, when Options.Legacy.Enabled
 	started    atomic.Bool
 
-	mu   sync.RWMutex
-	nsps map[string]*Namespace
+	mu      sync.RWMutex
+	nsps    map[string]*Namespace
+	adapter AdapterFactory // nil: MemoryAdapter
 
 	workers track.Group // handler goroutines
 
@@ -185,9 +188,32 @@ func (s *Server) Of(name string) *Namespace {
 	if n, ok := s.nsps[name]; ok {
 		return n
 	}
-	n := newNamespace(s, name)
+	n := newNamespace(s, name, s.adapter)
 	s.nsps[name] = n
 	return n
+}
+
+// SetAdapter makes f the adapter factory of every namespace, those that
+// exist and those Of makes later: socket.io's io.adapter(f). Call it
+// before the server starts serving; the adapters it replaces are closed.
+func (s *Server) SetAdapter(f AdapterFactory) error {
+	if f == nil {
+		return fmt.Errorf("expressio: SetAdapter(nil)")
+	}
+	if s.started.Load() {
+		return fmt.Errorf("%w: SetAdapter", ErrSettingsFixed)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.adapter = f
+	for _, n := range s.nsps {
+		if old := n.setAdapter(f(n)); old != nil {
+			if err := old.Close(); err != nil {
+				return fmt.Errorf("expressio: SetAdapter: close the adapter of %s: %w", n.name, err)
+			}
+		}
+	}
+	return nil
 }
 
 // namespace returns an existing namespace or nil.
@@ -217,6 +243,48 @@ func (s *Server) Broadcast(event string, args ...any) error {
 // express.io's app.io.room(r).
 func (s *Server) Room(room string) *Room { return s.root.Room(room) }
 
+// To selects the sockets of the root namespace in any of rooms; see
+// Namespace.To.
+func (s *Server) To(rooms ...string) *Room { return s.root.To(rooms...) }
+
+// Except selects the sockets of the root namespace but those in any of
+// rooms; see Namespace.Except.
+func (s *Server) Except(rooms ...string) *Room { return s.root.Except(rooms...) }
+
+// Local selects the sockets of the root namespace on this server only.
+func (s *Server) Local() *Room { return s.root.Local() }
+
+// BroadcastWithAck sends an event to every socket of the root namespace
+// and collects their acknowledgements; see Room.BroadcastWithAck.
+func (s *Server) BroadcastWithAck(ctx context.Context, event string, args ...any) ([]Payload, error) {
+	return s.root.BroadcastWithAck(ctx, event, args...)
+}
+
+// FetchSockets describes every socket of the root namespace on every
+// server of the cluster.
+func (s *Server) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	return s.root.FetchSockets(ctx)
+}
+
+// ServerSideEmit sends an event to the other servers of the cluster; see
+// Namespace.ServerSideEmit.
+func (s *Server) ServerSideEmit(ctx context.Context, event string, args ...any) error {
+	return s.root.ServerSideEmit(ctx, event, args...)
+}
+
+// ServerSideEmitWithAck sends an event to the other servers of the
+// cluster and returns their answers; see Namespace.ServerSideEmitWithAck.
+func (s *Server) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]json.RawMessage, error) {
+	return s.root.ServerSideEmitWithAck(ctx, event, args...)
+}
+
+// OnServerEvent registers the handler of an event other servers send to
+// the root namespace; see Namespace.OnServerEvent.
+func (s *Server) OnServerEvent(event string, fn func(*ServerEvent)) { s.root.OnServerEvent(event, fn) }
+
+// ServerCount returns the number of servers in the cluster.
+func (s *Server) ServerCount(ctx context.Context) (int, error) { return s.root.ServerCount(ctx) }
+
 // Shutdown disconnects every socket with reason "server shutting down",
 // refuses new connections, lets queued packets reach the clients, closes
 // every connection (clients see "transport close" and reconnect, as with
@@ -230,7 +298,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.RUnlock()
 	for _, n := range nsps {
-		for _, sock := range n.adapter.all() {
+		for _, sock := range n.Sockets() {
 			// No DISCONNECT packet: as with Node's io.close(), clients see
 			// the transport close and reconnect (to this server's
 			// successor or another node), where a DISCONNECT would tell
@@ -249,7 +317,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err := s.workers.Wait(ctx); err != nil {
 		return fmt.Errorf("expressio: shutdown: %w", err)
 	}
-	return nil
+	var errs []error
+	for _, n := range nsps {
+		if err := n.Adapter().Close(); err != nil {
+			errs = append(errs, fmt.Errorf("expressio: shutdown: close the adapter of %s: %w", n.name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 type engineHandler struct{ s *Server }

@@ -28,9 +28,8 @@ type Socket struct {
 	mu           sync.Mutex
 	rooms        map[string]struct{}
 	disconnected bool
-	acks         map[int64]chan Payload
-	nextAck      int64
-	work         []func() // events and hooks waiting for the worker
+	acks         map[int64]func(p Payload, ok bool) // ok is false when the socket disconnected
+	work         []func()                           // events and hooks waiting for the worker
 	working      bool
 	values       map[string]any
 }
@@ -133,19 +132,17 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Pa
 
 // emitAck sends an event with an ack id and returns the wait for its ack.
 func (s *Socket) emitAck(event string, args []any) (func(context.Context) (Payload, error), error) {
-	s.mu.Lock()
-	if s.disconnected {
-		s.mu.Unlock()
+	id := s.ns.nextAckID()
+	ch := make(chan Payload, 1)
+	if !s.expectAck(id, func(p Payload, ok bool) {
+		if ok {
+			ch <- p
+		} else {
+			close(ch)
+		}
+	}) {
 		return nil, ErrDisconnected
 	}
-	id := s.nextAck
-	s.nextAck++
-	ch := make(chan Payload, 1)
-	if s.acks == nil {
-		s.acks = make(map[int64]chan Payload)
-	}
-	s.acks[id] = ch
-	s.mu.Unlock()
 	forget := func() {
 		s.mu.Lock()
 		delete(s.acks, id)
@@ -176,24 +173,47 @@ func (s *Socket) emitAck(event string, args []any) (func(context.Context) (Paylo
 	}, nil
 }
 
-// Join adds the socket to a room.
-func (s *Socket) Join(room string) {
+// expectAck registers the callback of ack id; it reports false, having
+// registered nothing, when the socket has disconnected. fn runs once:
+// with the client's acknowledgement, or with ok false at disconnect.
+func (s *Socket) expectAck(id int64, fn func(p Payload, ok bool)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.disconnected {
+		return false
+	}
+	if s.acks == nil {
+		s.acks = make(map[int64]func(Payload, bool))
+	}
+	s.acks[id] = fn
+	return true
+}
+
+// Join adds the socket to rooms.
+func (s *Socket) Join(rooms ...string) {
 	s.mu.Lock()
 	if s.disconnected {
 		s.mu.Unlock()
 		return
 	}
-	s.rooms[room] = struct{}{}
+	for _, r := range rooms {
+		s.rooms[r] = struct{}{}
+	}
 	s.mu.Unlock()
-	s.ns.adapter.join(s, room)
+	s.ns.Adapter().AddAll(s, rooms...)
 }
 
-// Leave removes the socket from a room.
-func (s *Socket) Leave(room string) {
+// Leave removes the socket from rooms.
+func (s *Socket) Leave(rooms ...string) {
 	s.mu.Lock()
-	delete(s.rooms, room)
+	for _, r := range rooms {
+		delete(s.rooms, r)
+	}
 	s.mu.Unlock()
-	s.ns.adapter.leave(s, room)
+	a := s.ns.Adapter()
+	for _, r := range rooms {
+		a.Del(s, r)
+	}
 }
 
 // Rooms returns the rooms the socket has joined (not its own id room).
@@ -221,12 +241,7 @@ func (s *Socket) Disconnect(closeConn bool) {
 // Broadcast sends an event to every other socket of the namespace (the
 // sender excluded): socket.io's socket.broadcast.emit.
 func (s *Socket) Broadcast(event string, args ...any) error {
-	f, err := eventFrame(s.ns.name, socketio.NoID, event, args)
-	if err != nil {
-		return err
-	}
-	s.ns.adapter.broadcast(f, nil, s)
-	return nil
+	return s.ns.Except(s.id).Broadcast(event, args...)
 }
 
 // connected runs the namespace's connect hooks for a new socket, before
@@ -250,10 +265,10 @@ func (s *Socket) disconnect(reason string, notify bool) {
 	acks := s.acks
 	s.acks = nil
 	s.mu.Unlock()
-	for _, ch := range acks {
-		close(ch)
+	for _, fn := range acks {
+		fn(Payload{}, false)
 	}
-	s.ns.adapter.remove(s)
+	s.ns.removeSocket(s)
 	s.conn.removeSocket(s)
 	if notify {
 		s.conn.sendDisconnect(s.ns.name)
@@ -284,10 +299,10 @@ func (s *Socket) onEvent(p *socketio.Packet) {
 // onAck delivers a client's acknowledgement to the emit waiting for it.
 func (s *Socket) onAck(p *socketio.Packet) {
 	s.mu.Lock()
-	ch := s.acks[p.ID]
+	fn := s.acks[p.ID]
 	delete(s.acks, p.ID)
 	s.mu.Unlock()
-	if ch == nil {
+	if fn == nil {
 		return
 	}
 	var args []rawJSON
@@ -296,7 +311,7 @@ func (s *Socket) onAck(p *socketio.Packet) {
 			args = nil
 		}
 	}
-	ch <- Payload{Args: args, Attachments: p.Attachments}
+	fn(Payload{Args: args, Attachments: p.Attachments}, true)
 }
 
 // enqueue adds work for the socket's worker, which runs events and hooks

@@ -636,3 +636,49 @@ func TestMalformedOrigin(t *testing.T) {
 	}
 	handshake(t, ts, "4") // the server is still up
 }
+
+// TestStickyCookie checks Node's cookie option: the handshake, over
+// polling or websocket, sets a cookie holding the session id for a load
+// balancer to route the session's later requests by.
+func TestStickyCookie(t *testing.T) {
+	ts := newTestServer(t, nil, &engineio.Options{Cookie: "io"})
+	for _, eio := range []string{"3", "4"} {
+		res := do(t, "GET", ts.url("EIO="+eio+"&transport=polling"), "", nil)
+		body := res.body
+		if eio == "3" {
+			_, body, _ = strings.Cut(body, ":")
+		}
+		var op openPacket
+		json.NewDecoder(strings.NewReader(body[1:])).Decode(&op)
+		want := "io=" + op.SID + "; Path=/; HttpOnly; SameSite=Lax"
+		if got := res.header.Get("Set-Cookie"); op.SID == "" || got != want {
+			t.Fatalf("EIO=%s polling handshake Set-Cookie %q, want %q", eio, got, want)
+		}
+		// Later requests of the session set no cookie.
+		body = "4x"
+		if eio == "3" {
+			body = "2:4x"
+		}
+		if res := do(t, "POST", ts.url("EIO="+eio+"&transport=polling&sid="+op.SID), body, nil); res.status != 200 || res.header.Get("Set-Cookie") != "" {
+			t.Fatalf("EIO=%s post: %d, Set-Cookie %q; want 200 and no cookie", eio, res.status, res.header.Get("Set-Cookie"))
+		}
+
+		c, res2, err := websocket.DefaultDialer.Dial(ts.wsURL("EIO="+eio+"&transport=websocket"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, open := readWS(t, c)
+		c.Close()
+		json.Unmarshal([]byte(open[1:]), &op)
+		want = "io=" + op.SID + "; Path=/; HttpOnly; SameSite=Lax"
+		if got := res2.Header.Get("Set-Cookie"); got != want {
+			t.Fatalf("EIO=%s websocket handshake Set-Cookie %q, want %q", eio, got, want)
+		}
+	}
+
+	// Off by default, as in Node.
+	plain := newTestServer(t, nil, nil)
+	if got := do(t, "GET", plain.url("EIO=4&transport=polling"), "", nil).header.Get("Set-Cookie"); got != "" {
+		t.Fatalf("cookie set without the option: %q", got)
+	}
+}
