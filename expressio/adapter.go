@@ -101,7 +101,7 @@ type SocketInfo struct {
 	ID        string          `json:"id"`
 	Handshake HandshakeInfo   `json:"handshake"`
 	Rooms     []string        `json:"rooms"`
-	Data      json.RawMessage `json:"data,omitempty"`
+	Data      json.RawMessage `json:"data"`
 }
 
 // HandshakeInfo is a Handshake as it travels between servers

@@ -303,7 +303,7 @@ func (s *Socket) data() json.RawMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.values) == 0 {
-		return nil
+		return json.RawMessage(`{}`) // Node's socket.data starts as {}
 	}
 	obj := make(map[string]json.RawMessage, len(s.values))
 	for k, v := range s.values {

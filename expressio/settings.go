@@ -945,7 +945,7 @@ func getBlacklist(s *Server) any {
 // Refused: "store", "perMessageDeflate", "connectionStateRecovery".
 
 func setStore(_ *Server, name string, _ any) error {
-	return errSettingUnsupported(name, "stores shared socket.io 0.9's state between processes; Redis scale-out uses the Redis adapter of a later release")
+	return errSettingUnsupported(name, "stores shared socket.io 0.9's state between processes; for Redis scale-out use SetAdapter with expressio/redisadapter")
 }
 
 func setPerMessageDeflate(_ *Server, name string, v any) error {

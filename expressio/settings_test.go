@@ -309,7 +309,7 @@ func TestSetErrors(t *testing.T) {
 		{"authorization", "x", expressio.ErrBadSetting, "Middleware"},
 		{"authorization", expressio.Middleware(nil), expressio.ErrBadSetting, "nil"},
 		{"blacklist", "disconnect", expressio.ErrBadSetting, ""},
-		{"store", "redis", expressio.ErrUnsupportedSetting, "Redis adapter"},
+		{"store", "redis", expressio.ErrUnsupportedSetting, "redisadapter"},
 		{"browser client", "yes", expressio.ErrBadSetting, ""},
 		{"browser client expires", "never", expressio.ErrBadSetting, ""},
 		{"browser client handler", 1, expressio.ErrBadSetting, "http.Handler"},

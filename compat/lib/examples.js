@@ -95,10 +95,12 @@ process.on('exit', () => {
 });
 
 class Example {
-  // name: the directory under examples/; tls: whether it serves HTTPS.
-  constructor(name, { tls = false } = {}) {
+  // name: the directory under examples/; tls: whether it serves HTTPS; args: more
+  // command-line arguments after -addr.
+  constructor(name, { tls = false, args = [] } = {}) {
     this.name = name;
     this.tls = tls;
+    this.args = args;
     this.port = 0;
     this.proc = null;
     this.log = '';
@@ -115,7 +117,7 @@ class Example {
     if (!fs.existsSync(bin)) throw new Error(`no binary for example ${this.name} in ${dir}`);
     this.port = await h.freePort();
     const verbose = process.env.EXPRESSIO_FIXTURE_VERBOSE === '1';
-    const args = ['-addr', `127.0.0.1:${this.port}`];
+    const args = ['-addr', `127.0.0.1:${this.port}`, ...this.args];
     const proc = spawn(bin, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.proc = proc;
     live.add(this);

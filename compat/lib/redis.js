@@ -5,6 +5,8 @@
 //   const { startRedis } = require('../lib/redis');
 //   const redis = await startRedis();   // redis.addr is '127.0.0.1:PORT'
 //   await redis.command('DBSIZE');      // a raw RESP command over TCP
+//   await redis.kill();                 // SIGKILL, as a crash (test/cluster.test.js)
+//   await redis.restart();              // a fresh, empty redis-server on the same port
 //   await redis.stop();
 //
 // A missing redis-server fails the test (scripts/setup installs it); it is never skipped.
@@ -226,6 +228,36 @@ class Redis {
       this.killNow();
       await h.withTimeout(exited, WAIT, 'redis-server to die after SIGKILL');
     }
+  }
+
+  // SIGKILL, as a crash: no shutdown, clients see their connections reset. Resolves once it
+  // has exited.
+  async kill() {
+    const proc = this.proc;
+    if (!proc) return;
+    const exited = this.exited;
+    this.killNow();
+    await h.withTimeout(exited, WAIT, 'redis-server to die after SIGKILL');
+  }
+
+  // Stops redis-server if it runs, then starts a new one on the same port (empty: persistence
+  // is off). Retries for a moment, in case the port is not free again yet.
+  async restart() {
+    if (!this.port) throw new Error('redis-server was never started');
+    await this.stop();
+    const bin = requireRedisServer();
+    let lastErr;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      try {
+        await this.spawn(bin);
+        return this;
+      } catch (err) {
+        lastErr = err;
+        await this.stop().catch(() => {});
+        await h.sleep(100);
+      }
+    }
+    throw lastErr;
   }
 
   killNow() {

@@ -25,11 +25,11 @@ after(() => ex.cleanup());
 // Runs the example `name` for the tests defined by `fn(get)`, where get() returns the
 // running Example; closes the clients after each test. The last test stops the example with
 // `sig` and checks it exits cleanly, disconnecting its clients (when they can connect).
-function example(name, fn, { tls = false, sig = 'SIGTERM', connects = true } = {}) {
+function example(name, fn, { tls = false, sig = 'SIGTERM', connects = true, args = [] } = {}) {
   describe(name, () => {
     let running;
     before(async () => {
-      running = await ex.startExample(name, { tls });
+      running = await ex.startExample(name, { tls, args });
     }, { timeout: 20000 });
     after(async () => {
       ex.closeAll();
@@ -414,5 +414,34 @@ describe('examples', () => {
     });
 
     legacySessions('sessions-redis', { cookieQuery: false });
+
+    // Two worker processes on one Redis: worker i listens on the port of -addr plus i-1.
+    example(
+      'scaling-with-redis',
+      (get) => {
+        it('serves its page', TEST, () => assertPage(get().url, ["io.emit('ready'", "io.on('new visitor'"]));
+        it("a visitor on either worker reaches every page on both, every generation", TEST, async () => {
+          const workers = [get().url, get().url.replace(/:(\d+)$/, (_, p) => `:${Number(p) + 1}`)];
+          const up = await h.poll(async () => (await ex.request(workers[1] + '/').catch(() => ({}))).status === 200, { timeout: 5000 });
+          assert.ok(up, 'the second worker does not answer');
+          const pages = [];
+          for (const [i, c] of GENS.entries()) {
+            const socket = ex.open(workers[i % 2], c.gen);
+            await h.waitConnected(socket);
+            pages.push({ socket, worker: String((i % 2) + 1), got: ex.record(socket, 'new visitor') });
+          }
+          await h.sleep(SETTLE);
+          for (const origin of pages.slice(0, 2)) {
+            const before = pages.map((p) => p.got.length);
+            const worker = await new Promise((resolve) => origin.socket.emit('ready', resolve));
+            assert.equal(worker, origin.worker, 'ready was not answered by the worker the page is on');
+            const heard = await h.poll(() => pages.every((p, i) => p.got.length === before[i] + 1), { timeout: 3000 });
+            assert.ok(heard, `not every page heard of the visitor exactly once: ${pages.map((p) => p.got.length)}`);
+            for (const p of pages) assert.deepEqual(p.got[p.got.length - 1], [{ worker: origin.worker }]);
+          }
+        });
+      },
+      { args: ['-workers', '2'] },
+    );
   });
 });

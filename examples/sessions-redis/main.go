@@ -12,11 +12,14 @@
 //
 // It exits with an error when Redis does not answer at start. The
 // original also gave socket.io 0.9 a RedisStore, which shares socket.io's
-// own state between processes: that is scale-out, not sessions, and this
-// example keeps to one process.
+// own state between processes; here the same Redis carries the app's
+// broadcasts and rooms with expressio/redisadapter, so several processes
+// of this example (each with its own -addr) serve one set of sessions and
+// one room space.
 package main
 
 import (
+	"context"
 	_ "embed"
 	"flag"
 	"fmt"
@@ -30,9 +33,11 @@ import (
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-contrib/sessions/redis"
 	"github.com/gin-gonic/gin"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/expressio-go/expressio/examples/internal/run"
 	"github.com/expressio-go/expressio/expressio"
+	"github.com/expressio-go/expressio/expressio/redisadapter"
 )
 
 //go:embed index.html
@@ -67,6 +72,21 @@ func main() {
 	}
 	store.Options(cookieOptions)
 	app.Sessions("connect.sid", store)
+
+	// And the redis adapter for scalable io: the RedisStore of the
+	// original.
+	rdb := goredis.NewClient(&goredis.Options{Addr: addr})
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	adapter, err := redisadapter.New(ctx, rdb, nil)
+	cancel()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sessions-redis: %v\n", err)
+		os.Exit(1)
+	}
+	if err := app.IO.SetAdapter(adapter); err != nil {
+		log.Fatal(err)
+	}
 
 	// Session is automatically setup on initial request (gin-contrib saves
 	// only when asked).
