@@ -286,7 +286,7 @@ func (a *MemoryAdapter) HasRoom(room string) bool {
 // a connection whose queue is full is closed by its engine.
 func (a *MemoryAdapter) Broadcast(p socketio.Packet, opts BroadcastOptions) error {
 	p.Namespace = a.ns.name
-	f := newFrame(p)
+	f := newSharedFrame(p)
 	a.Apply(opts, func(s *Socket) { s.conn.send(f) })
 	return nil
 }
@@ -296,7 +296,7 @@ func (a *MemoryAdapter) Broadcast(p socketio.Packet, opts BroadcastOptions) erro
 func (a *MemoryAdapter) BroadcastWithAck(p socketio.Packet, opts BroadcastOptions, clientCount func(int), ack func(Payload)) error {
 	p.Namespace = a.ns.name
 	p.ID = a.ns.nextAckID()
-	f := newFrame(p)
+	f := newSharedFrame(p)
 	n := 0
 	a.Apply(opts, func(s *Socket) {
 		if s.expectAck(p.ID, func(pl Payload, ok bool) {

@@ -192,10 +192,14 @@ func (c *client) connect(name string, auth json.RawMessage, query url.Values) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		sock.cancel()
 		return
 	}
 	c.sockets[name] = sock
-	c.timer.Stop()
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil // a connected client keeps no timer
+	}
 	c.mu.Unlock()
 	ns.addSocket(sock)
 
@@ -242,7 +246,9 @@ func (c *client) removeSocket(sock *Socket) {
 func (c *client) OnClose(reason string) {
 	c.mu.Lock()
 	c.closed = true
-	c.timer.Stop()
+	if c.timer != nil {
+		c.timer.Stop()
+	}
 	socks := make([]*Socket, 0, len(c.sockets))
 	for _, s := range c.sockets {
 		socks = append(socks, s)
@@ -275,6 +281,9 @@ func queryAuth(q url.Values) json.RawMessage {
 // mergeQuery returns the connection query with the namespace's own query
 // on top, without touching either.
 func mergeQuery(base, extra url.Values) url.Values {
+	if len(extra) == 0 {
+		return base // both are read-only: share it
+	}
 	out := make(url.Values, len(base)+len(extra))
 	for k, v := range base {
 		out[k] = v

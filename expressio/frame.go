@@ -18,7 +18,8 @@ import (
 // connection it goes to: a broadcast to a thousand sockets encodes once
 // per format.
 type frame struct {
-	pkt socketio.Packet
+	pkt    socketio.Packet
+	shared bool // going to many connections: engineio.Prepare its messages
 
 	once sync.Once
 	msgs []engineio.Message // protocol v5 and v4 over WebSocket alike
@@ -33,10 +34,14 @@ type frame struct {
 
 func newFrame(p socketio.Packet) *frame { return &frame{pkt: p} }
 
+// newSharedFrame returns a frame for a broadcast: its Engine.IO messages
+// are prepared, so every WebSocket gets the same frame bytes, built once.
+func newSharedFrame(p socketio.Packet) *frame { return &frame{pkt: p, shared: true} }
+
 // messages returns the Engine.IO messages of the packet: the text part,
 // then one binary message per attachment.
 func (f *frame) messages() []engineio.Message {
-	f.once.Do(func() { f.msgs = encodeMessages(f.pkt) })
+	f.once.Do(func() { f.msgs = encodeMessages(f.pkt, f.shared) })
 	return f.msgs
 }
 
@@ -55,7 +60,7 @@ func (f *frame) asciiMessages() []engineio.Message {
 		}
 		p := f.pkt
 		p.Data = escaped
-		f.ascii = encodeMessages(p)
+		f.ascii = encodeMessages(p, f.shared)
 	})
 	return f.ascii
 }
@@ -116,12 +121,17 @@ func toLegacy(p socketio.Packet) (legacy.Packet, error) {
 	return out, nil
 }
 
-func encodeMessages(p socketio.Packet) []engineio.Message {
+func encodeMessages(p socketio.Packet, shared bool) []engineio.Message {
 	text, atts := p.Encode()
 	msgs := make([]engineio.Message, 0, 1+len(atts))
 	msgs = append(msgs, engineio.Message{Data: text})
 	for _, a := range atts {
 		msgs = append(msgs, engineio.Message{Data: a, Binary: true})
+	}
+	if shared {
+		for i := range msgs {
+			msgs[i] = engineio.Prepare(msgs[i])
+		}
 	}
 	return msgs
 }

@@ -93,6 +93,7 @@ func (c *legacyClient) join(ns *Namespace, hs *Handshake, echo bool) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		sock.cancel()
 		return
 	}
 	c.sockets[ns.name] = sock

@@ -58,7 +58,10 @@ func newSocket(ns *Namespace, c conn, hs *Handshake) (*Socket, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(c.context())
+	// Not derived from the connection's context: closing the connection
+	// disconnects every socket it registered, which cancels this, and a
+	// child context would cost every connection a map in its parent.
+	ctx, cancel := context.WithCancel(context.Background())
 	return &Socket{id: id, ns: ns, conn: c, hs: hs, ctx: ctx, cancel: cancel, rooms: make(map[string]struct{})}, nil
 }
 

@@ -7,9 +7,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/expressio-go/expressio/protocol/engineio/packet"
+	"github.com/expressio-go/expressio/protocol/engineio/wsconn"
 )
 
 // servePoll answers a polling GET: at once with whatever is queued, or,
@@ -24,7 +23,7 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 	if s.pollWaiting {
 		s.mu.Unlock()
 		s.srv.refuse(w, r, &RequestError{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: "Overlapping poll"})
-		s.closeWith(ReasonPollingOverlap, websocket.ClosePolicyViolation)
+		s.closeWith(ReasonPollingOverlap, wsconn.ClosePolicyViolation)
 		return
 	}
 	for len(s.queue) == 0 && s.state == stateOpen && !s.upgrading && s.transport == transportPolling {
@@ -40,13 +39,16 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 		s.pollWaiting = false
 		if gone {
 			s.mu.Unlock()
-			s.closeWith(ReasonTransportClose, websocket.CloseNormalClosure)
+			s.closeWith(ReasonTransportClose, wsconn.CloseNormal)
 			return
 		}
 	}
 	var pkts []packet.Packet
 	if s.transport == transportPolling {
-		pkts = s.queue
+		pkts = make([]packet.Packet, len(s.queue))
+		for i := range s.queue {
+			pkts[i] = s.queue[i].Packet
+		}
 		s.queue = nil
 	}
 	if s.state != stateOpen && s.transport == transportPolling {
@@ -92,7 +94,7 @@ func (s *Session) serveData(w http.ResponseWriter, r *http.Request) {
 	if s.posting {
 		s.mu.Unlock()
 		s.srv.refuse(w, r, &RequestError{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: "Overlapping data request"})
-		s.closeWith(ReasonPollingOverlap, websocket.ClosePolicyViolation)
+		s.closeWith(ReasonPollingOverlap, wsconn.ClosePolicyViolation)
 		return
 	}
 	s.posting = true
@@ -109,7 +111,7 @@ func (s *Session) serveData(w http.ResponseWriter, r *http.Request) {
 	if binaryBody && rev == 4 {
 		// engine.io fc11285: revision 4 never posts binary bodies.
 		s.srv.refuse(w, r, &RequestError{Status: http.StatusBadRequest, Code: CodeBadRequest})
-		s.closeWith(ReasonParseError, websocket.CloseProtocolError)
+		s.closeWith(ReasonParseError, wsconn.CloseProtocolError)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.srv.opts.MaxPayload))
@@ -119,10 +121,10 @@ func (s *Session) serveData(w http.ResponseWriter, r *http.Request) {
 			s.srv.opts.Logger.Info("engineio: polling body over maxPayload", "sid", s.id, "limit", s.srv.opts.MaxPayload)
 			w.Header().Set("Connection", "close")
 			s.srv.refuse(w, r, &RequestError{Status: http.StatusRequestEntityTooLarge, Code: CodeBadRequest, Message: "Payload too large"})
-			s.closeWith(ReasonPayloadTooLarge, websocket.CloseMessageTooBig)
+			s.closeWith(ReasonPayloadTooLarge, wsconn.CloseMessageTooBig)
 			return
 		}
-		s.closeWith(ReasonTransportError, websocket.CloseNormalClosure)
+		s.closeWith(ReasonTransportError, wsconn.CloseNormal)
 		return
 	}
 	if jsonp != "" {
@@ -135,7 +137,7 @@ func (s *Session) serveData(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.srv.opts.Logger.Info("engineio: bad polling payload", "sid", s.id, "err", err)
 		s.srv.refuse(w, r, &RequestError{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: "Bad payload"})
-		s.closeWith(ReasonParseError, websocket.CloseProtocolError)
+		s.closeWith(ReasonParseError, wsconn.CloseProtocolError)
 		return
 	}
 	if rev == 3 && !binaryBody {

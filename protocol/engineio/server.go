@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/gorilla/websocket"
 
 	"github.com/expressio-go/expressio/internal/registry"
 	"github.com/expressio-go/expressio/internal/track"
 
 	"github.com/expressio-go/expressio/protocol/engineio/packet"
+	"github.com/expressio-go/expressio/protocol/engineio/wsconn"
 )
 
 // Server is an Engine.IO server for revisions 3 and 4. It is an
@@ -22,9 +22,13 @@ import (
 type Server struct {
 	opts     Options
 	handler  Handler
-	upgrader websocket.Upgrader
+	upgrader wsconn.Upgrader
 
 	sessions registry.Registry[*Session]
+
+	// writeBuffers lends *[]byte to WebSocket writes for the length of
+	// one write, so no session keeps a write buffer.
+	writeBuffers sync.Pool
 
 	wg track.Group // drainers and OnClose calls
 }
@@ -39,13 +43,12 @@ func NewServer(h Handler, opts *Options) *Server {
 		opts:    opts.withDefaults(),
 		handler: h,
 	}
-	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  1024,
-		WriteBufferSize: 1024,
-		// The origin was checked before the upgrade, by the same rule as
-		// every polling request.
-		CheckOrigin:       func(*http.Request) bool { return true },
-		EnableCompression: false,
+	// The origin was checked before the upgrade, by the same rule as
+	// every polling request.
+	s.upgrader.ReadLimit = s.opts.MaxPayload
+	s.writeBuffers.New = func() any {
+		b := make([]byte, 0, 4096)
+		return &b
 	}
 	return s
 }
@@ -145,21 +148,20 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, rev int, tran
 		}
 	}
 	sid := registry.NewID()
-	var conn *websocket.Conn
+	var conn *wsconn.Conn
 	if transport == transportWebSocket {
 		var err error
 		conn, err = s.upgrader.Upgrade(w, r, s.cookieHeader(sid))
 		if err != nil {
 			return // the upgrader has answered
 		}
-		conn.SetReadLimit(s.opts.MaxPayload)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	sess := &Session{
 		srv: s,
 		id:  sid,
 		handshake: &Handshake{
-			Header:     r.Header.Clone(),
+			Header:     r.Header.Clone(), // compact: the parsed header holds its whole line buffer
 			Query:      q,
 			URL:        r.RequestURI,
 			Host:       r.Host,
@@ -183,7 +185,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, rev int, tran
 		sess.recvMu.Unlock()
 		cancel()
 		if conn != nil {
-			conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+			conn.WriteClose(wsconn.CloseGoingAway, time.Now().Add(time.Second))
 			conn.Close()
 		} else {
 			s.refuse(w, r, &RequestError{Status: http.StatusServiceUnavailable, Code: CodeBadRequest, Message: "Server shutting down"})
@@ -197,7 +199,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, rev int, tran
 	}
 	open := packet.OpenData(sid, upgrades, s.opts.PingInterval, s.opts.PingTimeout, s.opts.MaxPayload)
 	sess.mu.Lock()
-	sess.queue = append(sess.queue, packet.Packet{Type: packet.Open, Data: open})
+	sess.queue = append(sess.queue, outPacket{Packet: packet.Packet{Type: packet.Open, Data: open}})
 	if conn != nil {
 		sess.ws = conn
 	}
@@ -214,7 +216,10 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, rev int, tran
 		sess.mu.Lock()
 		sess.flushLocked()
 		sess.mu.Unlock()
-		sess.readLoop(conn)
+		// The handler returns and its goroutine, whose stack grew serving
+		// HTTP, ends; a new one with a small stack waits for the
+		// session's frames.
+		s.wg.Go(func() { sess.awaitFrames(conn) })
 		return
 	}
 	if s.opts.Cookie != "" {
@@ -237,7 +242,6 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, sess *Sess
 	if err != nil {
 		return
 	}
-	conn.SetReadLimit(s.opts.MaxPayload)
 	sess.mu.Lock()
 	if sess.state != stateOpen || sess.probing != nil || sess.transport != transportPolling {
 		sess.mu.Unlock()
@@ -246,7 +250,7 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, sess *Sess
 	}
 	sess.probing = conn
 	sess.mu.Unlock()
-	sess.upgradeTo(conn)
+	s.wg.Go(func() { sess.upgradeTo(conn) })
 }
 
 func (s *Server) cookie(sid string) *http.Cookie {
@@ -289,7 +293,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return ErrServerClosed
 	}
 	for _, sess := range all {
-		sess.closeWith(ReasonServerShutdown, websocket.CloseGoingAway)
+		sess.closeWith(ReasonServerShutdown, wsconn.CloseGoingAway)
 	}
 	select {
 	case <-idle:

@@ -7,9 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/expressio-go/expressio/protocol/engineio/packet"
+	"github.com/expressio-go/expressio/protocol/engineio/wsconn"
 )
 
 // Transport names, as they appear in the transport query parameter.
@@ -51,6 +50,17 @@ type Handshake struct {
 type Message struct {
 	Data   []byte
 	Binary bool
+
+	wire *wireFrames // set by Prepare
+}
+
+// Prepare returns m ready to go to many sessions, as a broadcast does:
+// its WebSocket frame is built once, on first use, and the same bytes are
+// written to every WebSocket it is sent to. Data must not change
+// afterwards.
+func Prepare(m Message) Message {
+	m.wire = new(wireFrames)
+	return m
 }
 
 // A Handler serves the sessions of a Server.
@@ -94,17 +104,18 @@ type Session struct {
 	state       sessionState
 	reason      string
 	closeCode   int
-	queue       []packet.Packet
+	queue       []outPacket
 	transport   string
 	b64         bool   // revision 3 polling client that cannot take binary
 	jsonp       string // JSONP callback index, revision 3 only
 	pollWaiting bool
 	posting     bool
 	wake        chan struct{}
-	ws          *websocket.Conn // the session's WebSocket once on it
-	draining    bool
-	probing     *websocket.Conn // a WebSocket in the middle of an upgrade
-	upgrading   bool            // probe answered: polls end at once
+	ws          *wsconn.Conn // the session's WebSocket once on it
+	wsPending   []byte       // the rest of a frame the socket took part of
+	draining    bool         // a drainer goroutine is the WebSocket's writer
+	probing     *wsconn.Conn // a WebSocket in the middle of an upgrade
+	upgrading   bool         // probe answered: polls end at once
 	hb          *time.Timer
 	awaitPong   bool
 }
@@ -142,11 +153,14 @@ func (s *Session) Send(msgs ...Message) error {
 		s.mu.Unlock()
 		s.srv.opts.Logger.Warn("engineio: write queue full, closing session",
 			"sid", s.id, "transport", s.Transport(), "queue", s.srv.opts.WriteQueueSize)
-		s.closeWith(ReasonQueueOverflow, websocket.ClosePolicyViolation)
+		s.closeWith(ReasonQueueOverflow, wsconn.ClosePolicyViolation)
 		return ErrQueueFull
 	}
 	for _, m := range msgs {
-		s.queue = append(s.queue, packet.Packet{Type: packet.Message, Data: m.Data, Binary: m.Binary})
+		s.queue = append(s.queue, outPacket{
+			Packet: packet.Packet{Type: packet.Message, Data: m.Data, Binary: m.Binary},
+			wire:   m.wire,
+		})
 	}
 	s.flushLocked()
 	s.mu.Unlock()
@@ -156,13 +170,13 @@ func (s *Session) Send(msgs ...Message) error {
 // Close closes the session from the server side with reason "forced close".
 // Queued messages are still written first.
 func (s *Session) Close() error {
-	s.closeWith(ReasonForcedClose, websocket.CloseNormalClosure)
+	s.closeWith(ReasonForcedClose, wsconn.CloseNormal)
 	return nil
 }
 
 // push queues an engine-level packet; s.mu is held.
 func (s *Session) pushLocked(p packet.Packet) {
-	s.queue = append(s.queue, p)
+	s.queue = append(s.queue, outPacket{Packet: p})
 	s.flushLocked()
 }
 
@@ -170,11 +184,12 @@ func (s *Session) pushLocked(p packet.Packet) {
 func (s *Session) flushLocked() {
 	switch {
 	case s.ws != nil:
-		if !s.draining {
-			s.draining = true
-			ws := s.ws
-			s.srv.wg.Go(func() { s.drain(ws) })
+		if s.draining || (s.state == stateOpen && s.writeNowLocked()) {
+			return
 		}
+		s.draining = true
+		ws := s.ws
+		s.srv.wg.Go(func() { s.drain(ws) })
 	default:
 		s.wakePollLocked()
 	}
@@ -251,7 +266,7 @@ func (s *Session) heartbeatExpired() {
 	}
 	if s.handshake.Revision == 3 || s.awaitPong {
 		s.mu.Unlock()
-		s.closeWith(ReasonPingTimeout, websocket.CloseNormalClosure)
+		s.closeWith(ReasonPingTimeout, wsconn.CloseNormal)
 		return
 	}
 	s.awaitPong = true
@@ -270,7 +285,7 @@ func (s *Session) receive(pkts []packet.Packet) {
 			// Revision 3: the client pings. Revision 4: the server does.
 			if (p.Type == packet.Ping) != (s.handshake.Revision == 3) {
 				s.srv.opts.Logger.Info("engineio: invalid heartbeat direction", "sid", s.id, "eio", s.handshake.Revision)
-				s.closeWith(ReasonParseError, websocket.CloseProtocolError)
+				s.closeWith(ReasonParseError, wsconn.CloseProtocolError)
 				return
 			}
 			s.mu.Lock()
@@ -283,12 +298,12 @@ func (s *Session) receive(pkts []packet.Packet) {
 			}
 			s.mu.Unlock()
 		case packet.Close:
-			s.closeWith(ReasonTransportClose, websocket.CloseNormalClosure)
+			s.closeWith(ReasonTransportClose, wsconn.CloseNormal)
 			return
 		case packet.Noop:
 		default: // open, or upgrade outside an upgrade
 			s.srv.opts.Logger.Debug("engineio: unexpected packet", "sid", s.id, "type", p.Type.String())
-			s.closeWith(ReasonParseError, websocket.CloseProtocolError)
+			s.closeWith(ReasonParseError, wsconn.CloseProtocolError)
 			return
 		}
 	}
