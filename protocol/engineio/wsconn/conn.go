@@ -143,12 +143,51 @@ type Conn struct {
 	r, w   int     // unread bytes are (*rbuf)[r:w]
 	fragOp Opcode  // opcode of the fragmented message in progress, or 0
 	frag   []byte  // that message so far
+
+	// The callbacks given to raw, made once: a closure per call would be
+	// an allocation per read and per write. Their arguments and results
+	// travel in these fields, each side's owned by its one goroutine.
+	readFn, fillFn, writeFn func(fd uintptr) bool
+	rdst                    []byte
+	rn                      int
+	rerr                    error
+	wsrc                    []byte
+	wn                      int
+	werr                    error
 }
 
 func newConn(nc net.Conn, u *Upgrader) *Conn {
 	c := &Conn{nc: nc, u: u}
 	c.raw = rawConn(nc)
+	if c.raw != nil {
+		c.readFn, c.fillFn, c.writeFn = c.readRaw, c.fillRaw, c.writeRaw
+	}
 	return c
+}
+
+// readRaw reads into rdst; false asks the poller to wait.
+func (c *Conn) readRaw(fd uintptr) bool {
+	c.rn, c.rerr = readFD(fd, c.rdst)
+	return !wouldBlock(c.rerr)
+}
+
+// fillRaw reads into a buffer borrowed for the call and kept only if
+// bytes came: the wait in between holds none.
+func (c *Conn) fillRaw(fd uintptr) bool {
+	buf := c.u.buffers.Get().(*[]byte)
+	c.rn, c.rerr = readFD(fd, *buf)
+	if wouldBlock(c.rerr) {
+		c.u.buffers.Put(buf)
+		return false
+	}
+	c.rbuf = buf
+	return true
+}
+
+// writeRaw writes wsrc once; it never asks the poller to wait.
+func (c *Conn) writeRaw(fd uintptr) bool {
+	c.wn, c.werr = writeFD(fd, c.wsrc)
+	return true
 }
 
 // NetConn returns the underlying connection.
@@ -401,20 +440,11 @@ func (c *Conn) fillEmpty() error {
 		}
 		return nil
 	}
-	var n int
-	var err error
-	rerr := c.raw.Read(func(fd uintptr) bool {
-		buf := c.u.buffers.Get().(*[]byte)
-		n, err = readFD(fd, *buf)
-		if wouldBlock(err) {
-			c.u.buffers.Put(buf)
-			return false // wait for the poller, bufferless
-		}
-		c.rbuf = buf
-		return true
-	})
-	if rerr != nil {
-		err = rerr
+	c.rn, c.rerr = 0, nil
+	err := c.raw.Read(c.fillFn)
+	n := c.rn
+	if err == nil {
+		err = c.rerr
 	}
 	if c.rbuf != nil && n > 0 {
 		c.r, c.w = 0, n
@@ -437,17 +467,15 @@ func (c *Conn) read(p []byte) (int, error) {
 		}
 		return 0, readError(err)
 	}
-	var n int
-	var err error
-	rerr := c.raw.Read(func(fd uintptr) bool {
-		n, err = readFD(fd, p)
-		return !wouldBlock(err)
-	})
-	if rerr != nil {
-		return 0, readError(rerr)
+	c.rdst, c.rn, c.rerr = p, 0, nil
+	err := c.raw.Read(c.readFn)
+	n := c.rn
+	c.rdst = nil
+	if err != nil {
+		return 0, readError(err)
 	}
 	if n <= 0 {
-		return 0, readError(err)
+		return 0, readError(c.rerr)
 	}
 	return n, nil
 }
@@ -539,12 +567,10 @@ func (c *Conn) TryWrite(b []byte) (int, error) {
 	if c.raw == nil || len(b) == 0 {
 		return 0, nil
 	}
-	var n int
-	var err error
-	werr := c.raw.Write(func(fd uintptr) bool {
-		n, err = writeFD(fd, b)
-		return true
-	})
+	c.wsrc = b
+	werr := c.raw.Write(c.writeFn)
+	n, err := c.wn, c.werr
+	c.wsrc = nil
 	if werr != nil {
 		return 0, fmt.Errorf("wsconn: write: %w", werr)
 	}

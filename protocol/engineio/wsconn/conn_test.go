@@ -319,3 +319,47 @@ func TestTryWriteNeverWaits(t *testing.T) {
 		t.Fatalf("Write to a full socket: got %v, want a timeout", err)
 	}
 }
+
+func BenchmarkAppendFrame(b *testing.B) {
+	payload := []byte(`2["tick",{"n":1,"text":"hello world"}]`)
+	buf := make([]byte, 0, 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendFrame(buf[:0], OpText, []byte{'4'}, payload)
+	}
+}
+
+// BenchmarkReadMessage reads small text messages from a real socket.
+func BenchmarkReadMessage(b *testing.B) {
+	conns := make(chan *Conn, 1)
+	u := &Upgrader{}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := u.Upgrade(w, r, nil); err == nil {
+			conns <- c
+		}
+	}))
+	defer ts.Close()
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ws.Close()
+	c := <-conns
+	defer c.Close()
+	msg := frame(true, OpText, []byte(`42["echo","hello world"]`), 0)
+	batch := bytes.Repeat(msg, 64)
+	go func() {
+		for {
+			if _, err := ws.NetConn().Write(batch); err != nil {
+				return
+			}
+		}
+	}()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		if _, err := c.ReadMessage(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package expressio_test
+
+const raceEnabled = false
