@@ -200,6 +200,13 @@ func (c *legacyClient) event(p legacy.Packet, name string, args []json.RawMessag
 	if sock == nil {
 		return // 0.9 drops events for namespaces not joined
 	}
+	if c.srv.blacklisted(name) {
+		// socket.io 0.9 drops a blacklisted event ("disconnect") before
+		// anything looks at it, ack or not; the event codec below would
+		// take the reserved name for a protocol violation.
+		c.srv.log.Debug("expressio: blacklisted 0.9 event dropped", "sid", c.sess.ID(), "event", name)
+		return
+	}
 	id := int64(socketio.NoID)
 	if p.ID != "" && p.Ack {
 		n, err := strconv.ParseInt(p.ID, 10, 64)
