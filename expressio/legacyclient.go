@@ -39,9 +39,16 @@ type legacyAuth struct {
 }
 
 // authorizeLegacy runs at every 0.9 handshake, as express.io's
-// authorization handler did: it loads the session and runs the root
-// namespace's middleware, whose refusal is a refused handshake.
+// authorization handler did: it applies the engine's AllowRequest, as to
+// every Engine.IO handshake (a refusal is 403 "handshake unauthorized"),
+// loads the session and runs the root namespace's middleware, whose
+// refusal is a refused handshake.
 func (s *Server) authorizeLegacy(r *http.Request) (any, error) {
+	if allow := s.opts.Engine.AllowRequest; allow != nil {
+		if err := allow(r); err != nil {
+			return nil, fmt.Errorf("%w: allowRequest: %w", legacy.ErrUnauthorized, err)
+		}
+	}
 	sess, err := s.loadSession(r.Header, r.URL.Query())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", legacy.ErrUnauthorized, err)
@@ -200,6 +207,13 @@ func (c *legacyClient) event(p legacy.Packet, name string, args []json.RawMessag
 	sock := c.socket(namespaceOf(p.Endpoint))
 	if sock == nil {
 		return // 0.9 drops events for namespaces not joined
+	}
+	if c.srv.blacklisted(name) {
+		// socket.io 0.9 drops a blacklisted event ("disconnect") before
+		// anything looks at it, ack or not; the event codec below would
+		// take the reserved name for a protocol violation.
+		c.srv.log.Debug("expressio: blacklisted 0.9 event dropped", "sid", c.sess.ID(), "event", name)
+		return
 	}
 	id := int64(socketio.NoID)
 	if p.ID != "" && p.Ack {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -346,7 +345,8 @@ func (s *Server) legacyOptions() *legacy.Options {
 		MaxPayload:        o.Engine.MaxPayload,
 		WriteQueueSize:    o.Engine.WriteQueueSize,
 		WriteTimeout:      o.Engine.WriteTimeout,
-		AllowOrigin:       allowOrigin(&o.Engine),
+		AllowedOrigins:    o.Engine.AllowedOrigins,
+		AllowOrigin:       o.Engine.AllowOrigin,
 		Authorize:         s.authorizeLegacy,
 		Logger:            s.log,
 	}
@@ -355,26 +355,4 @@ func (s *Server) legacyOptions() *legacy.Options {
 		lo.HeartbeatTimeout = o.Engine.PingTimeout
 	}
 	return lo
-}
-
-// allowOrigin is the engine's origin rule as a function, for the 0.9
-// server: one allow-list for every protocol. nil leaves the 0.9 server on
-// its same-origin default, as the engine's.
-func allowOrigin(o *engineio.Options) func(string, *http.Request) bool {
-	if o.AllowOrigin != nil {
-		return o.AllowOrigin
-	}
-	if len(o.AllowedOrigins) == 0 {
-		return nil
-	}
-	list := append([]string(nil), o.AllowedOrigins...)
-	return func(origin string, r *http.Request) bool {
-		for _, a := range list {
-			if a == "*" || strings.EqualFold(a, origin) {
-				return true
-			}
-		}
-		u, err := url.Parse(origin)
-		return err == nil && strings.EqualFold(u.Host, r.Host) // same origin
-	}
 }

@@ -17,7 +17,9 @@ const (
 )
 
 // checkOrigin applies the one allow-list to any request of the engine,
-// handshake, polling or WebSocket. Same-origin requests are allowed.
+// handshake, polling or WebSocket. Same-origin requests are allowed. The
+// origin it returns is the one to answer with: the request's, or "*" for
+// a request that only "*" allows.
 func (s *Server) checkOrigin(r *http.Request) (string, originVerdict) {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
@@ -32,20 +34,29 @@ func (s *Server) checkOrigin(r *http.Request) (string, originVerdict) {
 		}
 		return origin, originForbidden
 	}
+	wildcard := false
 	for _, allowed := range s.opts.AllowedOrigins {
-		if allowed == "*" || strings.EqualFold(allowed, origin) {
+		if allowed == anyOrigin {
+			wildcard = true
+		} else if strings.EqualFold(allowed, origin) {
 			return origin, originAllowed
 		}
 	}
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return origin, originForbidden
-	}
-	if strings.EqualFold(u.Host, r.Host) && u.Scheme == requestScheme(r) {
+	if u, err := url.Parse(origin); err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) && u.Scheme == requestScheme(r) {
 		return origin, originAllowed
+	}
+	if wildcard {
+		// Any site may come, but not with its visitors' credentials: the
+		// answer is "*" itself, never the origin reflected with
+		// credentials (CVE-2020-28481).
+		return anyOrigin, originAllowed
 	}
 	return origin, originForbidden
 }
+
+// anyOrigin is the allow-list entry that allows every origin, and what
+// the responses it allows carry as Access-Control-Allow-Origin.
+const anyOrigin = "*"
 
 func requestScheme(r *http.Request) string {
 	if r.TLS != nil {
@@ -55,8 +66,13 @@ func requestScheme(r *http.Request) string {
 }
 
 // setCORS writes the headers of an allowed cross-origin response: the exact
-// origin, never "*", since credentials are allowed.
+// origin with credentials, or "*" without them for an origin allowed only
+// by "*" (checkOrigin then passes "*").
 func setCORS(h http.Header, origin string) {
+	if origin == anyOrigin {
+		h.Set("Access-Control-Allow-Origin", anyOrigin)
+		return
+	}
 	h.Set("Access-Control-Allow-Origin", origin)
 	h.Set("Access-Control-Allow-Credentials", "true")
 	h.Add("Vary", "Origin")

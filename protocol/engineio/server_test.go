@@ -374,11 +374,17 @@ func TestCORS(t *testing.T) {
 	if res.status != 200 {
 		t.Fatalf("same origin: %d %s", res.status, res.body)
 	}
-	// "*" never goes on the wire with credentials.
-	any := newTestServer(t, nil, &engineio.Options{AllowedOrigins: []string{"*"}})
+	// "*" lets any site in, never with credentials: the answer is "*",
+	// not the origin reflected (CVE-2020-28481). Listed origins keep
+	// theirs.
+	any := newTestServer(t, nil, &engineio.Options{AllowedOrigins: []string{"*", "https://app.example"}})
 	res = do(t, "GET", any.url("EIO=4&transport=polling"), "", http.Header{"Origin": {"https://x.example"}})
-	if res.header.Get("Access-Control-Allow-Origin") != "https://x.example" {
-		t.Fatalf("* allow-list: %v", res.header)
+	if res.status != 200 || res.header.Get("Access-Control-Allow-Origin") != "*" || res.header.Get("Access-Control-Allow-Credentials") != "" {
+		t.Fatalf("* allow-list: %d %v", res.status, res.header)
+	}
+	res = do(t, "GET", any.url("EIO=4&transport=polling"), "", http.Header{"Origin": {"https://app.example"}})
+	if res.header.Get("Access-Control-Allow-Origin") != "https://app.example" || res.header.Get("Access-Control-Allow-Credentials") != "true" {
+		t.Fatalf("listed origin beside *: %v", res.header)
 	}
 }
 

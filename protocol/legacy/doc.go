@@ -51,8 +51,9 @@
 //
 // The session id comes from crypto/rand. Origins are checked on every
 // request, polling and WebSocket alike, against one rule (same-origin
-// unless Options.AllowOrigin says otherwise; 0.9 allows all origins and
-// reflects any one). The write queue is bounded, and so are POST bodies
+// unless Options.AllowedOrigins or AllowOrigin say otherwise; 0.9 allows
+// all origins and reflects any one with credentials, where "*" here is
+// answered "*", without credentials). The write queue is bounded, and so are POST bodies
 // and WebSocket messages (1 MB; 0.9: 100 MB). Input that does not decode
 // closes the session, where 0.9 ignores it, and the decoder is anchored
 // and caps ack ids and endpoints. A second poll of the same transport

@@ -75,17 +75,22 @@ type Options struct {
 	// HandshakeExpiry is how long a handshake stays valid without a
 	// transport connecting (0 = 30s, fixed in 0.9's garbage collector).
 	HandshakeExpiry time.Duration
-	// AllowOrigin decides whether a request with an Origin header may go
-	// on, for handshakes, polls and WebSockets alike (0.9's "origins").
-	// nil allows same-origin requests only. Requests without an Origin
-	// (non-browser clients) are always allowed, and so is an Origin that is
-	// exactly the Host without a scheme, which no browser sends but
-	// socket.io-client 0.9 in Node (ws 0.4) does. Script and iframe
-	// requests (JSONP, htmlfile) have no Origin: when the browser marks one
-	// as cross-site (Sec-Fetch-Site), its Referer's origin is judged, and
-	// without a Referer it is refused. An allowed cross-origin response
-	// echoes exactly the request's origin with credentials; "*" is never
-	// sent.
+	// AllowedOrigins lists the origins (scheme://host[:port]) allowed on
+	// handshakes, polls and WebSockets alike (0.9's "origins"); "*"
+	// allows any. nil allows same-origin requests only. Requests without
+	// an Origin (non-browser clients) are always allowed, and so is an
+	// Origin that is exactly the Host without a scheme, which no browser
+	// sends but socket.io-client 0.9 in Node (ws 0.4) does. Script and
+	// iframe requests (JSONP, htmlfile) have no Origin: when the browser
+	// marks one as cross-site (Sec-Fetch-Site), its Referer's origin is
+	// judged, and without a Referer it is refused. An allowed cross-origin
+	// response echoes exactly the request's origin with credentials, but
+	// for an origin that only "*" allows: that one gets
+	// Access-Control-Allow-Origin: * without credentials (0.9 reflected
+	// any origin with credentials, CVE-2020-28481).
+	AllowedOrigins []string
+	// AllowOrigin, when set, decides instead of AllowedOrigins; the origins
+	// it allows are echoed with credentials.
 	AllowOrigin func(origin string, r *http.Request) bool
 	// Authorize is 0.9's "authorization", called on each handshake before
 	// a session id is issued (nil = accept all). A returned error refuses
@@ -104,6 +109,7 @@ func (o *Options) withDefaults() Options {
 	if o != nil {
 		c = *o
 		c.Transports = append([]string(nil), o.Transports...)
+		c.AllowedOrigins = append([]string(nil), o.AllowedOrigins...)
 	}
 	if c.Resource == "" {
 		c.Resource = DefaultResource

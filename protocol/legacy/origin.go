@@ -7,8 +7,9 @@ import (
 )
 
 // checkOrigin applies the one origin rule to every request, handshake,
-// poll, POST and WebSocket. It returns the origin and whether the request
-// may go on; the origin is "" when the request has none.
+// poll, POST and WebSocket. It returns the origin to answer with and
+// whether the request may go on; the origin is "" when the request has
+// none, and "*" when only "*" allows it.
 //
 // Script and iframe requests (the JSONP and htmlfile transports) carry no
 // Origin. When a browser marks such a request as coming from another site
@@ -44,21 +45,41 @@ func (s *Server) judge(origin string, r *http.Request) (string, bool) {
 	if s.opts.AllowOrigin != nil {
 		return origin, s.opts.AllowOrigin(origin, r)
 	}
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return origin, false
+	wildcard := false
+	for _, allowed := range s.opts.AllowedOrigins {
+		if allowed == anyOrigin {
+			wildcard = true
+		} else if strings.EqualFold(allowed, origin) {
+			return origin, true
+		}
 	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return origin, strings.EqualFold(u.Host, r.Host) && strings.EqualFold(u.Scheme, scheme)
+	if u, err := url.Parse(origin); err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) && strings.EqualFold(u.Scheme, scheme) {
+		return origin, true
+	}
+	if wildcard {
+		// Any site, but not with its visitors' credentials: answered "*".
+		return anyOrigin, true
+	}
+	return origin, false
 }
 
+// anyOrigin is the allow-list entry that allows every origin, and what
+// the responses it allows carry as Access-Control-Allow-Origin.
+const anyOrigin = "*"
+
 // setCORS writes the headers of an allowed cross-origin response: the
-// exact origin, never "*", since credentials are allowed.
+// exact origin with credentials, or "*" without them for an origin that
+// only "*" allows (judge then passes "*").
 func setCORS(h http.Header, origin string) {
 	if origin == "" {
+		return
+	}
+	if origin == anyOrigin {
+		h.Set("Access-Control-Allow-Origin", anyOrigin)
 		return
 	}
 	h.Set("Access-Control-Allow-Origin", origin)

@@ -207,6 +207,36 @@ func TestHandshakeRefused(t *testing.T) {
 	}
 }
 
+// TestAllowedOrigins: listed origins are echoed with credentials; "*"
+// lets any other origin in, answered "*" without credentials, never the
+// origin reflected with them (CVE-2020-28481).
+func TestAllowedOrigins(t *testing.T) {
+	ts := newTestServer(t, &legacy.Options{AllowedOrigins: []string{"https://good.example", "*"}})
+	for _, tt := range []struct {
+		origin, acao, credentials string
+	}{
+		{"https://good.example", "https://good.example", "true"},
+		{"https://other.example", "*", ""},
+	} {
+		from := http.Header{"Origin": {tt.origin}}
+		res := ts.do(t, "GET", "/socket.io/1/", "", from)
+		if res.status != 200 || res.header.Get("Access-Control-Allow-Origin") != tt.acao || res.header.Get("Access-Control-Allow-Credentials") != tt.credentials {
+			t.Errorf("handshake from %s: %d %v", tt.origin, res.status, res.header)
+		}
+		sid := handshakeRE.FindStringSubmatch(res.body)[1]
+		for _, method := range []string{"POST", "GET"} {
+			res := ts.do(t, method, "/socket.io/1/xhr-polling/"+sid, "3:::x", from)
+			if res.status != 200 || res.header.Get("Access-Control-Allow-Origin") != tt.acao || res.header.Get("Access-Control-Allow-Credentials") != tt.credentials {
+				t.Errorf("%s from %s: %d %v", method, tt.origin, res.status, res.header)
+			}
+		}
+	}
+	strict := newTestServer(t, &legacy.Options{AllowedOrigins: []string{"https://good.example"}})
+	if res := strict.do(t, "GET", "/socket.io/1/", "", http.Header{"Origin": {"https://other.example"}}); res.status != 403 {
+		t.Errorf("unlisted origin: %d %q", res.status, res.body)
+	}
+}
+
 func TestOriginRefusedOnTransports(t *testing.T) {
 	ts := newTestServer(t, nil) // same-origin only
 	sid, _ := ts.connect(t)
