@@ -54,9 +54,10 @@ type Options struct {
 	// make cross-origin requests, on every handshake and every polling and
 	// WebSocket request. "*" allows any origin. Requests without an Origin
 	// header (non-browser clients) and same-origin requests are always
-	// allowed. Allowed cross-origin responses echo exactly the request's
-	// origin with Access-Control-Allow-Credentials and Vary: Origin; "*" is
-	// never sent.
+	// allowed. A listed origin is answered with exactly that origin,
+	// Access-Control-Allow-Credentials and Vary: Origin; an origin only "*"
+	// allows gets "Access-Control-Allow-Origin: *" without credentials, so
+	// no other site can read a response made with the user's cookies.
 	AllowedOrigins []string
 	// AllowOrigin, when set, decides instead of AllowedOrigins.
 	AllowOrigin func(origin string, r *http.Request) bool
