@@ -55,54 +55,49 @@ type bcastRun struct {
 	errs        *errLog
 }
 
-// receiver's fields belong to its goroutine until it ends.
+// receiver's fields belong to its reader until the reading ends.
 type receiver struct {
+	r          *bcastRun
 	c          *conn
 	last       int64 // last seq received
 	missed     int64 // seqs skipped
 	deliveries int64 // measured deliveries
 }
 
-func (rc *receiver) run(r *bcastRun) {
-	for {
-		p, err := rc.c.next()
-		if err != nil {
-			if !r.closing.Load() {
-				r.errs.add(fmt.Errorf("receiver %d: %w", rc.c.id, err))
-			}
-			return
+// onPacket counts a bcast delivery and its latency.
+func (rc *receiver) onPacket(p []byte) bool {
+	r := rc.r
+	if !bytes.HasPrefix(p, bcastPrefix) {
+		if len(p) > 0 && (p[0] == '1' || p[0] == '4') {
+			r.errs.add(fmt.Errorf("receiver %d: server sent %q", rc.c.id, truncate(p)))
+			return false
 		}
-		if !bytes.HasPrefix(p, bcastPrefix) {
-			if len(p) > 0 && (p[0] == '1' || p[0] == '4') {
-				r.errs.add(fmt.Errorf("receiver %d: server sent %q", rc.c.id, truncate(p)))
-				return
-			}
-			continue
-		}
-		now := time.Now().UnixNano()
-		t, seq, ok := parseBcast(p[len(bcastPrefix):])
-		if !ok {
-			r.errs.add(fmt.Errorf("receiver %d: bad bcast %q", rc.c.id, truncate(p)))
-			continue
-		}
-		if seq <= rc.last {
-			r.errs.add(fmt.Errorf("receiver %d: bcast %d after %d", rc.c.id, seq, rc.last))
-			continue
-		}
-		rc.missed += seq - rc.last - 1
-		rc.last = seq
-		if seq >= r.measureFrom.Load() {
-			r.hist.record(rc.c.id, now-t)
-			rc.deliveries++
-		}
-		s := &r.ring[seq&(ringSize-1)]
-		if s.seq.Load() == seq && s.n.Add(1) == r.receivers {
-			select {
-			case r.done <- seq:
-			default:
-			}
+		return true
+	}
+	now := time.Now().UnixNano()
+	t, seq, ok := parseBcast(p[len(bcastPrefix):])
+	if !ok {
+		r.errs.add(fmt.Errorf("receiver %d: bad bcast %q", rc.c.id, truncate(p)))
+		return true
+	}
+	if seq <= rc.last {
+		r.errs.add(fmt.Errorf("receiver %d: bcast %d after %d", rc.c.id, seq, rc.last))
+		return true
+	}
+	rc.missed += seq - rc.last - 1
+	rc.last = seq
+	if seq >= r.measureFrom.Load() {
+		r.hist.record(rc.c.id, now-t)
+		rc.deliveries++
+	}
+	s := &r.ring[seq&(ringSize-1)]
+	if s.seq.Load() == seq && s.n.Add(1) == r.receivers {
+		select {
+		case r.done <- seq:
+		default:
 		}
 	}
+	return true
 }
 
 // runBroadcast measures the fan-out of one sender's broadcasts.
@@ -112,10 +107,20 @@ func runBroadcast(ctx, stop context.Context, cfg *config, e *engine, errs *errLo
 	var (
 		conns     = make([]*conn, cfg.receivers+1) // the sender is the last one
 		receivers = make([]*receiver, cfg.receivers)
-		wg        sync.WaitGroup
 		p         pinger
 		acks      atomic.Int64
 	)
+	onErr := func(c *conn, err error) {
+		if !r.closing.Load() {
+			who := fmt.Sprintf("receiver %d", c.id)
+			if c.id == cfg.receivers {
+				who = "sender"
+			}
+			errs.add(fmt.Errorf("%s: %w", who, err))
+		}
+	}
+	reader := newReadEngine(cfg.engine, onErr, log)
+	senderReader := &goEngine{onErr: onErr}
 	pctx, pcancel := context.WithCancel(ctx)
 	var pwg sync.WaitGroup
 	pwg.Go(func() { p.run(pctx) })
@@ -123,23 +128,22 @@ func runBroadcast(ctx, stop context.Context, cfg *config, e *engine, errs *errLo
 		r.closing.Store(true)
 		pcancel()
 		pwg.Wait()
+		reader.stop()
 		closeAll(conns)
-		wg.Wait()
+		reader.wait()
+		senderReader.wait()
 	}
 
 	cctx, ccancel := context.WithCancel(ctx)
 	stopConnect := context.AfterFunc(stop, ccancel)
-	log.Info("connecting", "receivers", cfg.receivers, "eio", cfg.eio)
-	ok, _, _ := connectAll(cctx, e, cfg.receivers, cfg.concurrency, 0, nil, errs, func(c *conn) {
-		rc := &receiver{c: c}
-		conns[c.id], receivers[c.id] = c, rc
-		p.add(c)
-		wg.Go(func() { rc.run(r) })
+	log.Info("connecting", "receivers", cfg.receivers, "eio", cfg.eio, "engine", fmt.Sprintf("%T", reader))
+	ok, _, _ := connectAll(cctx, e, cfg.receivers, cfg.concurrency, 0, nil, errs, reader.keep(), func(c *conn) {
+		conns[c.id] = c
 	})
 	var sender *conn
 	if ok == int64(cfg.receivers) {
 		var err error
-		sender, err = e.dial(cctx, cfg.receivers)
+		sender, err = e.dial(cctx, cfg.receivers, false)
 		if err != nil {
 			errs.add(fmt.Errorf("sender: %w", err))
 		}
@@ -152,24 +156,26 @@ func runBroadcast(ctx, stop context.Context, cfg *config, e *engine, errs *errLo
 		return res
 	}
 	conns[cfg.receivers] = sender
-	p.add(sender)
-	wg.Go(func() {
-		for {
-			pk, err := sender.next()
-			if err != nil {
-				if !r.closing.Load() {
-					errs.add(fmt.Errorf("sender: %w", err))
-				}
-				return
-			}
-			switch {
-			case len(pk) > 0 && pk[0] == '3':
-				acks.Add(1)
-			case len(pk) > 0 && (pk[0] == '1' || pk[0] == '4'):
-				errs.add(fmt.Errorf("sender: server sent %q", truncate(pk)))
-				return
-			}
+	for i, c := range conns[:cfg.receivers] {
+		receivers[i] = &receiver{r: r, c: c}
+		if err := reader.add(c, receivers[i].onPacket); err != nil {
+			finish()
+			res.Error = err.Error()
+			return res
 		}
+		p.add(c)
+	}
+	reader.start()
+	p.add(sender)
+	senderReader.add(sender, func(pk []byte) bool {
+		switch {
+		case len(pk) > 0 && pk[0] == '3':
+			acks.Add(1)
+		case len(pk) > 0 && (pk[0] == '1' || pk[0] == '4'):
+			errs.add(fmt.Errorf("sender: server sent %q", truncate(pk)))
+			return false
+		}
+		return true
 	})
 
 	type pending struct {
@@ -246,6 +252,11 @@ func runBroadcast(ctx, stop context.Context, cfg *config, e *engine, errs *errLo
 	}
 	endAt := time.Now()
 	timer.Stop()
+	// A server that acks the sender does so after the broadcast: give the
+	// last acks a moment.
+	for acked := time.Now().Add(time.Second); acks.Load() > 0 && acks.Load() < seq && time.Now().Before(acked) && ctx.Err() == nil; {
+		time.Sleep(time.Millisecond)
+	}
 	finish()
 
 	res.BroadcastsSent = seq

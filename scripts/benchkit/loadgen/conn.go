@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"slices"
@@ -27,16 +28,23 @@ var (
 const defaultPingInterval = 25 * time.Second
 
 // conn is one Engine.IO session over WebSocket, joined to the root
-// namespace. One goroutine reads (next); write may be called from any
-// goroutine.
+// namespace. gorilla/websocket opens it; the epoll engine may then take
+// its socket over (raw). One goroutine reads; write and close may be
+// called from any goroutine.
 type conn struct {
 	ws           *websocket.Conn
 	id           int
 	eio          int
 	pingInterval time.Duration
 
-	wmu  sync.Mutex
+	rec  *recConn // the handshake's bytes, until takeover
+	msgs int      // data messages read through gorilla
 	rbuf []byte
+
+	wmu  sync.Mutex
+	raw  bool // the epoll engine owns the socket: fd, wbuf
+	fd   int  // -1 once closed
+	wbuf []byte
 
 	nextPing time.Time // pinger only
 }
@@ -44,16 +52,45 @@ type conn struct {
 // write sends one text frame.
 func (c *conn) write(b []byte) error {
 	c.wmu.Lock()
-	err := c.ws.WriteMessage(websocket.TextMessage, b)
+	var err error
+	if c.raw {
+		err = c.rawWriteLocked(opText, b)
+	} else {
+		err = c.ws.WriteMessage(websocket.TextMessage, b)
+	}
 	c.wmu.Unlock()
 	return err
 }
 
 // close sends a close frame, briefly, and closes the connection.
 func (c *conn) close() {
-	c.ws.WriteControl(websocket.CloseMessage,
-		websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(100*time.Millisecond))
-	c.ws.Close()
+	c.wmu.Lock()
+	raw := c.raw
+	if raw {
+		c.rawCloseLocked()
+	}
+	c.wmu.Unlock()
+	if !raw {
+		c.ws.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(100*time.Millisecond))
+		c.ws.Close()
+	}
+}
+
+// recConn records what a connection reads while on is set: the epoll
+// engine needs what gorilla/websocket buffered but did not hand over.
+type recConn struct {
+	net.Conn
+	on  bool
+	rec []byte
+}
+
+func (r *recConn) Read(b []byte) (int, error) {
+	n, err := r.Conn.Read(b)
+	if r.on {
+		r.rec = append(r.rec, b[:n]...)
+	}
+	return n, err
 }
 
 // readMessage returns the next text message, in a buffer reused by the
@@ -79,6 +116,7 @@ func (c *conn) readMessage() ([]byte, error) {
 			}
 		}
 		c.rbuf = b
+		c.msgs++
 		if mt == websocket.TextMessage {
 			return b, nil
 		}
@@ -94,27 +132,34 @@ func (c *conn) next() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(b) == 0 {
-			continue
-		}
-		switch b[0] {
-		case '4':
-			return b[1:], nil
-		case '2':
-			pong := framePong
-			if len(b) > 1 {
-				pong = append([]byte{'3'}, b[1:]...)
-			}
-			if err := c.write(pong); err != nil {
-				return nil, err
-			}
-		case '3', '6', '0':
-		case '1':
-			return nil, errEngineClose
-		default:
-			return nil, fmt.Errorf("loadgen: unexpected engine packet %q", truncate(b))
+		p, ok, err := c.onMessage(b)
+		if err != nil || ok {
+			return p, err
 		}
 	}
+}
+
+// onMessage handles one Engine.IO message: it returns the Socket.IO packet
+// of a message packet (ok), answers pings and skips the rest.
+func (c *conn) onMessage(b []byte) (p []byte, ok bool, err error) {
+	if len(b) == 0 {
+		return nil, false, nil
+	}
+	switch b[0] {
+	case '4':
+		return b[1:], true, nil
+	case '2':
+		pong := framePong
+		if len(b) > 1 {
+			pong = append([]byte{'3'}, b[1:]...)
+		}
+		return nil, false, c.write(pong)
+	case '3', '6', '0':
+		return nil, false, nil
+	case '1':
+		return nil, false, errEngineClose
+	}
+	return nil, false, fmt.Errorf("loadgen: unexpected engine packet %q", truncate(b))
 }
 
 func truncate(b []byte) string {
@@ -203,7 +248,13 @@ func newEngine(rawURL, path string, mode eioMode, sourceIPs []net.IP, connectTim
 			nd.Control = bindNoPort
 		}
 		return &websocket.Dialer{
-			NetDialContext:   nd.DialContext,
+			NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				c, err := nd.DialContext(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
+				return &recConn{Conn: c, on: true}, nil
+			},
 			HandshakeTimeout: connectTimeout,
 			ReadBufferSize:   readBuf,
 			WriteBufferSize:  writeBuf,
@@ -219,8 +270,9 @@ func newEngine(rawURL, path string, mode eioMode, sourceIPs []net.IP, connectTim
 	return e, nil
 }
 
-// dial opens connection i and joins the root namespace.
-func (e *engine) dial(ctx context.Context, i int) (_ *conn, err error) {
+// dial opens connection i and joins the root namespace. keep keeps the
+// handshake's bytes for a takeover by the epoll engine.
+func (e *engine) dial(ctx context.Context, i int, keep bool) (_ *conn, err error) {
 	rev := e.mode.of(i)
 	defer func() {
 		if err != nil {
@@ -237,7 +289,8 @@ func (e *engine) dial(ctx context.Context, i int) (_ *conn, err error) {
 		return nil, err
 	}
 	stop := context.AfterFunc(ctx, func() { ws.NetConn().Close() })
-	c := &conn{ws: ws, id: i, eio: rev, pingInterval: defaultPingInterval}
+	c := &conn{ws: ws, id: i, eio: rev, pingInterval: defaultPingInterval, fd: -1}
+	c.rec, _ = ws.NetConn().(*recConn)
 	err = c.handshake()
 	if !stop() && err != nil {
 		err = fmt.Errorf("%w: %w", err, ctx.Err())
@@ -245,6 +298,9 @@ func (e *engine) dial(ctx context.Context, i int) (_ *conn, err error) {
 	if err != nil {
 		ws.Close()
 		return nil, err
+	}
+	if !keep && c.rec != nil {
+		c.rec.on, c.rec.rec, c.rec = false, nil, nil
 	}
 	return c, nil
 }
@@ -350,3 +406,64 @@ func closeAll(conns []*conn) {
 	}
 	wg.Wait()
 }
+
+// A packetFunc handles one Socket.IO packet of a connection, valid during
+// the call. It returns false to stop reading the connection. A nil
+// packetFunc ignores packets (an idle connection still answers pings).
+type packetFunc func(p []byte) bool
+
+// readEngine reads connections and hands their packets to their
+// packetFunc, and read errors to the onErr it was made with.
+type readEngine interface {
+	// add starts reading c, from start on; it may be called concurrently,
+	// before and after start.
+	add(c *conn, h packetFunc) error
+	start()
+	// stop stops reading; call it before closing the connections.
+	stop()
+	// wait waits for the readers to end; call it after closing them.
+	wait()
+	// keep reports whether connections must keep their handshake bytes.
+	keep() bool
+}
+
+// newReadEngine returns the engine of that name: goroutine (one reader
+// goroutine per connection, through gorilla/websocket) or epoll (one
+// goroutine for all, on the raw sockets; Linux only, else goroutine).
+func newReadEngine(name string, onErr func(*conn, error), log *slog.Logger) readEngine {
+	if name == "epoll" {
+		e, err := newEpollEngine(onErr)
+		if err == nil {
+			return e
+		}
+		log.Warn("falling back to the goroutine engine", "err", err)
+	}
+	return &goEngine{onErr: onErr}
+}
+
+// goEngine reads each connection from its own goroutine.
+type goEngine struct {
+	wg    sync.WaitGroup
+	onErr func(*conn, error)
+}
+
+func (g *goEngine) add(c *conn, h packetFunc) error {
+	g.wg.Go(func() {
+		for {
+			p, err := c.next()
+			if err != nil {
+				g.onErr(c, err)
+				return
+			}
+			if h != nil && !h(p) {
+				return
+			}
+		}
+	})
+	return nil
+}
+
+func (g *goEngine) start()     {}
+func (g *goEngine) stop()      {}
+func (g *goEngine) wait()      { g.wg.Wait() }
+func (g *goEngine) keep() bool { return false }

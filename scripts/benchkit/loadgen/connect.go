@@ -31,12 +31,18 @@ func runConnect(ctx, stop context.Context, cfg *config, e *engine, errs *errLog,
 	res := &connectResult{N: cfg.n, Concurrency: cfg.concurrency, Rate: cfg.rate, SourceIPs: len(cfg.sourceIPs)}
 	var (
 		conns   = make([]*conn, cfg.n)
-		readers sync.WaitGroup
 		closing atomic.Bool
 		dropped atomic.Int64
 		p       pinger
 		lat     histogram
 	)
+	readers := newReadEngine(cfg.engine, func(c *conn, err error) {
+		if !closing.Load() {
+			dropped.Add(1)
+			errs.add(fmt.Errorf("connection %d dropped: %w", c.id, err))
+		}
+	}, log)
+	readers.start()
 	pctx, pcancel := context.WithCancel(ctx)
 	var pwg sync.WaitGroup
 	pwg.Go(func() { p.run(pctx) })
@@ -47,20 +53,13 @@ func runConnect(ctx, stop context.Context, cfg *config, e *engine, errs *errLog,
 	onConn := func(c *conn) {
 		conns[c.id] = c
 		p.add(c)
-		readers.Go(func() {
-			for {
-				if _, err := c.next(); err != nil {
-					if !closing.Load() {
-						dropped.Add(1)
-						errs.add(fmt.Errorf("connection %d dropped: %w", c.id, err))
-					}
-					return
-				}
-			}
-		})
+		if err := readers.add(c, nil); err != nil {
+			dropped.Add(1)
+			errs.add(err)
+		}
 	}
 	log.Info("connecting", "n", cfg.n, "eio", cfg.eio, "concurrency", cfg.concurrency, "rate", cfg.rate)
-	ok, failed, elapsed := connectAll(cctx, e, cfg.n, cfg.concurrency, cfg.rate, &lat, errs, onConn)
+	ok, failed, elapsed := connectAll(cctx, e, cfg.n, cfg.concurrency, cfg.rate, &lat, errs, readers.keep(), onConn)
 	stopConnect()
 	ccancel()
 	res.Connected, res.Failed = ok, failed
@@ -96,8 +95,9 @@ func runConnect(ctx, stop context.Context, cfg *config, e *engine, errs *errLog,
 	closing.Store(true)
 	pcancel()
 	pwg.Wait()
+	readers.stop()
 	closeAll(conns)
-	readers.Wait()
+	readers.wait()
 	res.Dropped = dropped.Load()
 	return res
 }

@@ -18,7 +18,21 @@
 //
 // Common flags: -eio 4|3|mixed, -source-ips 127.0.0.1,127.0.0.2 (spread
 // connections over local source addresses), -timeout 2m (global bound),
-// -connect-timeout 10s (one handshake), -path /socket.io/.
+// -connect-timeout 10s (one handshake), -concurrency 200 (handshakes in
+// flight), -engine epoll|goroutine, -path /socket.io/.
+//
+// # Engines
+//
+// gorilla/websocket always performs the handshakes. With -engine goroutine
+// every connection then has a reader goroutine that reads through
+// gorilla/websocket. With -engine epoll (the default; Linux only, else it
+// falls back) the generator takes a duplicate of each socket, closes
+// gorilla's, and one goroutine reads every socket from an epoll set that
+// sits in Go's netpoller, doing the WebSocket framing itself (wsframe.go).
+// Bytes gorilla/websocket had buffered past the handshake are recovered
+// from a record of what it read. A receiver with data then costs one
+// read(2), where the netpoller costs a second one that fails with EAGAIN;
+// idle connections cost no goroutine.
 //
 // The server must serve, on the root namespace, "echo" (ack its arguments)
 // and "bcast" (broadcast its arguments as "bcast" to every socket; acking
@@ -48,15 +62,24 @@
 // One JSON object on stdout at the end; logs go to stderr. Durations are in
 // seconds, latencies in milliseconds:
 //
-//	{"scenario":"connect","eio":"4","n":10000,"connected":10000,"failed":0,
-//	 "connect_seconds":1.8,"conns_per_sec":5555.6,"connect_p50_ms":..,"connect_p99_ms":..,
-//	 "hold_seconds":30,"dropped":0,"errors":0}
-//	{"scenario":"ack","eio":"4","clients":100,"payload":16,"duration_seconds":10,
-//	 "acks":..,"acks_per_sec":..,"p50_ms":..,"p90_ms":..,"p99_ms":..,"max_ms":..,"mean_ms":..,"errors":0}
-//	{"scenario":"broadcast","eio":"mixed","receivers":1000,"window":1,"duration_seconds":10,
+//	{"scenario":"connect","eio":"4","errors":0,"n":10000,"concurrency":200,
+//	 "rate":0 (omitted when 0),"source_ips":0 (omitted when 0),
+//	 "connected":10000,"failed":0,"connect_seconds":1.8,"conns_per_sec":5555.6,
+//	 "connect_p50_ms":..,"connect_p99_ms":..,"hold_seconds":30,"dropped":0}
+//	{"scenario":"ack","eio":"4","errors":0,"clients":100,"payload":16,"duration_seconds":10,
+//	 "acks":..,"acks_per_sec":..,"p50_ms":..,"p90_ms":..,"p99_ms":..,"p999_ms":..,"max_ms":..,"mean_ms":..}
+//	{"scenario":"broadcast","eio":"mixed","errors":0,"receivers":1000,"window":1,"duration_seconds":10,
 //	 "broadcasts_sent":..,"broadcasts_completed":..,"broadcasts_incomplete":0,
-//	 "deliveries":..,"deliveries_per_sec":..,"p50_ms":..,"p90_ms":..,"p99_ms":..,"max_ms":..,"mean_ms":..,
-//	 "receivers_missing":0,"missed_deliveries":0,"sender_acks":..,"errors":0}
+//	 "deliveries":..,"deliveries_per_sec":..,"p50_ms":..,"p90_ms":..,"p99_ms":..,"p999_ms":..,"max_ms":..,"mean_ms":..,
+//	 "receivers_missing":0,"missed_deliveries":0,"missing_sample":[receiver numbers],"sender_acks":..}
+//
+// connect_p50_ms/connect_p99_ms time one connection's handshake (WebSocket
+// and namespace); dropped counts connections lost during the hold. In
+// broadcast, deliveries (and the latencies) count only the broadcasts sent
+// after -warmup; receivers_missing is how many receivers missed some
+// broadcast, missed_deliveries how many deliveries are missing in all, and
+// sender_acks how many acks the sender got (0 from a server that does not
+// ack bcast).
 //
 // Every object also has "errors" (count), and when they apply
 // "error_samples" (the first few), "timed_out", "interrupted" and "error"

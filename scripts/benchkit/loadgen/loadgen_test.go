@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,30 +87,60 @@ var modes = []string{"4", "3", "mixed"}
 func TestConnect(t *testing.T) {
 	// Short heartbeats, so that the hold sees revision 3's client pings and
 	// revision 4's server pings go through.
-	url := startServer(t, &expressio.Options{Engine: engineio.Options{PingInterval: 100 * time.Millisecond, PingTimeout: 100 * time.Millisecond}})
-	for _, eio := range modes {
-		t.Run("eio"+eio, func(t *testing.T) {
-			out, code := runJSON(t, context.Background(), "-url", url, "-scenario", "connect",
-				"-n", "40", "-concurrency", "8", "-hold", "600ms", "-eio", eio, "-timeout", "20s")
-			if code != 0 {
-				t.Fatalf("exit %d", code)
-			}
-			if got := num(t, out, "connected"); got != 40 {
-				t.Errorf("connected %v, want 40", got)
-			}
-			for _, key := range []string{"failed", "dropped", "errors"} {
-				if got := num(t, out, key); got != 0 {
-					t.Errorf("%s %v, want 0", key, got)
-				}
-			}
-			if num(t, out, "conns_per_sec") <= 0 || num(t, out, "connect_p99_ms") <= 0 {
-				t.Errorf("no connect rate or latency: %v", out)
-			}
-			if got := num(t, out, "hold_seconds"); got < 0.6 {
-				t.Errorf("hold_seconds %v, want 0.6", got)
-			}
-			if out["scenario"] != "connect" || out["eio"] != eio {
-				t.Errorf("scenario/eio: %v", out)
+	url := startServer(t, fastPings)
+	for _, eng := range engines {
+		for _, eio := range modes {
+			t.Run(eng+"/eio"+eio, func(t *testing.T) {
+				testConnect(t, url, eng, eio)
+			})
+		}
+	}
+}
+
+func testConnect(t *testing.T, url, eng, eio string) {
+	out, code := runJSON(t, context.Background(), "-url", url, "-scenario", "connect", "-engine", eng,
+		"-n", "40", "-concurrency", "8", "-hold", "600ms", "-eio", eio, "-timeout", "20s")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if got := num(t, out, "connected"); got != 40 {
+		t.Errorf("connected %v, want 40", got)
+	}
+	for _, key := range []string{"failed", "dropped", "errors"} {
+		if got := num(t, out, key); got != 0 {
+			t.Errorf("%s %v, want 0", key, got)
+		}
+	}
+	if num(t, out, "conns_per_sec") <= 0 || num(t, out, "connect_p99_ms") <= 0 {
+		t.Errorf("no connect rate or latency: %v", out)
+	}
+	if got := num(t, out, "hold_seconds"); got < 0.6 {
+		t.Errorf("hold_seconds %v, want 0.6", got)
+	}
+	if out["scenario"] != "connect" || out["eio"] != eio {
+		t.Errorf("scenario/eio: %v", out)
+	}
+}
+
+// TestConnectDropped checks that the hold notices connections the server
+// closes.
+func TestConnectDropped(t *testing.T) {
+	for _, eng := range engines {
+		t.Run(eng, func(t *testing.T) {
+			io := expressio.NewServer(nil)
+			mux := http.NewServeMux()
+			mux.Handle(io.Path(), io)
+			ts := httptest.NewServer(mux)
+			defer ts.Close()
+			time.AfterFunc(300*time.Millisecond, func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				io.Shutdown(ctx)
+			})
+			out, code := runJSON(t, context.Background(), "-url", ts.URL, "-scenario", "connect", "-engine", eng,
+				"-n", "10", "-hold", "1s", "-eio", "mixed", "-timeout", "20s")
+			if code != 0 || num(t, out, "connected") != 10 || num(t, out, "dropped") != 10 {
+				t.Errorf("exit %d, %v", code, out)
 			}
 		})
 	}
@@ -147,30 +180,42 @@ func TestConnectStop(t *testing.T) {
 	}
 }
 
+// fastPings has the server ping (revision 4) and expect pings (revision
+// 3) every 100ms, so that every run answers and sends some.
+var fastPings = &expressio.Options{Engine: engineio.Options{PingInterval: 100 * time.Millisecond, PingTimeout: 100 * time.Millisecond}}
+
+var engines = []string{"epoll", "goroutine"}
+
 func TestAck(t *testing.T) {
-	url := startServer(t, nil)
-	for _, eio := range modes {
-		t.Run("eio"+eio, func(t *testing.T) {
-			out, code := runJSON(t, context.Background(), "-url", url, "-scenario", "ack",
-				"-clients", "20", "-duration", "300ms", "-payload", "24", "-eio", eio, "-timeout", "20s")
-			if code != 0 {
-				t.Fatalf("exit %d", code)
-			}
-			if got := num(t, out, "errors"); got != 0 {
-				t.Errorf("errors %v", got)
-			}
-			acks := num(t, out, "acks")
-			if acks < 20 || num(t, out, "acks_per_sec") <= 0 {
-				t.Errorf("acks %v, acks/s %v", acks, out["acks_per_sec"])
-			}
-			p50, p99, maxv := num(t, out, "p50_ms"), num(t, out, "p99_ms"), num(t, out, "max_ms")
-			if p50 <= 0 || p50 > p99 || p99 > maxv || maxv > 300 {
-				t.Errorf("latencies p50 %v p99 %v max %v", p50, p99, maxv)
-			}
-			if d := num(t, out, "duration_seconds"); d < 0.29 || d > 0.31 {
-				t.Errorf("duration_seconds %v", d)
-			}
-		})
+	url := startServer(t, fastPings)
+	for _, eng := range engines {
+		for _, eio := range modes {
+			t.Run(eng+"/eio"+eio, func(t *testing.T) {
+				testAck(t, url, eng, eio)
+			})
+		}
+	}
+}
+
+func testAck(t *testing.T, url, eng, eio string) {
+	out, code := runJSON(t, context.Background(), "-url", url, "-scenario", "ack", "-engine", eng,
+		"-clients", "20", "-duration", "300ms", "-payload", "24", "-eio", eio, "-timeout", "20s")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if got := num(t, out, "errors"); got != 0 {
+		t.Errorf("errors %v", got)
+	}
+	acks := num(t, out, "acks")
+	if acks < 20 || num(t, out, "acks_per_sec") <= 0 {
+		t.Errorf("acks %v, acks/s %v", acks, out["acks_per_sec"])
+	}
+	p50, p99, maxv := num(t, out, "p50_ms"), num(t, out, "p99_ms"), num(t, out, "max_ms")
+	if p50 <= 0 || p50 > p99 || p99 > maxv || maxv > 300 {
+		t.Errorf("latencies p50 %v p99 %v max %v", p50, p99, maxv)
+	}
+	if d := num(t, out, "duration_seconds"); d < 0.29 || d > 0.31 {
+		t.Errorf("duration_seconds %v", d)
 	}
 }
 
@@ -187,34 +232,40 @@ func TestAckWarmup(t *testing.T) {
 }
 
 func TestBroadcast(t *testing.T) {
-	url := startServer(t, nil)
-	for _, eio := range modes {
-		t.Run("eio"+eio, func(t *testing.T) {
-			out, code := runJSON(t, context.Background(), "-url", url, "-scenario", "broadcast",
-				"-receivers", "20", "-duration", "300ms", "-eio", eio, "-timeout", "20s")
-			if code != 0 {
-				t.Fatalf("exit %d", code)
-			}
-			for _, key := range []string{"errors", "receivers_missing", "missed_deliveries", "broadcasts_incomplete"} {
-				if got := num(t, out, key); got != 0 {
-					t.Errorf("%s %v, want 0", key, got)
-				}
-			}
-			sent, done := num(t, out, "broadcasts_sent"), num(t, out, "broadcasts_completed")
-			if sent == 0 || done != sent {
-				t.Errorf("broadcasts sent %v, completed %v", sent, done)
-			}
-			if got := num(t, out, "deliveries"); got != 20*sent {
-				t.Errorf("deliveries %v, want every receiver to get every broadcast: %v", got, 20*sent)
-			}
-			if got := num(t, out, "sender_acks"); got != sent {
-				t.Errorf("sender_acks %v, want %v", got, sent)
-			}
-			p50, p99 := num(t, out, "p50_ms"), num(t, out, "p99_ms")
-			if p50 <= 0 || p50 > p99 || p99 > 300 || num(t, out, "deliveries_per_sec") <= 0 {
-				t.Errorf("p50 %v p99 %v deliveries/s %v", p50, p99, out["deliveries_per_sec"])
-			}
-		})
+	url := startServer(t, fastPings)
+	for _, eng := range engines {
+		for _, eio := range modes {
+			t.Run(eng+"/eio"+eio, func(t *testing.T) {
+				testBroadcast(t, url, eng, eio)
+			})
+		}
+	}
+}
+
+func testBroadcast(t *testing.T, url, eng, eio string) {
+	out, code := runJSON(t, context.Background(), "-url", url, "-scenario", "broadcast", "-engine", eng,
+		"-receivers", "20", "-duration", "300ms", "-eio", eio, "-timeout", "20s")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, key := range []string{"errors", "receivers_missing", "missed_deliveries", "broadcasts_incomplete"} {
+		if got := num(t, out, key); got != 0 {
+			t.Errorf("%s %v, want 0", key, got)
+		}
+	}
+	sent, done := num(t, out, "broadcasts_sent"), num(t, out, "broadcasts_completed")
+	if sent == 0 || done != sent {
+		t.Errorf("broadcasts sent %v, completed %v", sent, done)
+	}
+	if got := num(t, out, "deliveries"); got != 20*sent {
+		t.Errorf("deliveries %v, want every receiver to get every broadcast: %v", got, 20*sent)
+	}
+	if got := num(t, out, "sender_acks"); got != sent {
+		t.Errorf("sender_acks %v, want %v", got, sent)
+	}
+	p50, p99 := num(t, out, "p50_ms"), num(t, out, "p99_ms")
+	if p50 <= 0 || p50 > p99 || p99 > 300 || num(t, out, "deliveries_per_sec") <= 0 {
+		t.Errorf("p50 %v p99 %v deliveries/s %v", p50, p99, out["deliveries_per_sec"])
 	}
 }
 
@@ -359,5 +410,133 @@ func TestHistogram(t *testing.T) {
 	}
 	if (&histogram{}).summary().Count != 0 {
 		t.Error("empty histogram")
+	}
+}
+
+func TestFrames(t *testing.T) {
+	for _, n := range []int{0, 1, 125, 126, 127, 65535, 65536, 70000} {
+		payload := bytes.Repeat([]byte{'a'}, n)
+		b := appendFrame(nil, opText, payload)
+		for cut := range min(len(b), 20) {
+			if _, ok, err := parseFrame(b[:cut]); ok || err != nil {
+				t.Fatalf("%d bytes: parseFrame of the first %d bytes: ok %v, %v", n, cut, ok, err)
+			}
+		}
+		f, ok, err := parseFrame(b)
+		if !ok || err != nil || !f.fin || f.op != opText || !f.masked || f.n != n || f.hdr+f.n != len(b) {
+			t.Fatalf("%d bytes: %+v %v %v", n, f, ok, err)
+		}
+		got := b[f.hdr:]
+		maskBytes(got, f.mask)
+		if !bytes.Equal(got, payload) {
+			t.Errorf("%d bytes: payload does not unmask", n)
+		}
+	}
+	if _, _, err := parseFrame([]byte{0xc1, 0x00}); err == nil {
+		t.Error("want an error for a reserved bit")
+	}
+}
+
+// serverFrame is an unmasked frame, as servers send them.
+func serverFrame(op byte, fin bool, payload string) []byte {
+	b0 := op
+	if fin {
+		b0 |= 0x80
+	}
+	return append([]byte{b0, byte(len(payload))}, payload...)
+}
+
+func TestUnread(t *testing.T) {
+	http := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"
+	open, connect := serverFrame(opText, true, `0{"sid":"a"}`), serverFrame(opText, true, "40")
+	ping, rest := serverFrame(opPing, true, ""), serverFrame(opText, true, `42["hello"]`)
+	rec := slices.Concat([]byte(http), open, ping, connect, ping, rest[:5])
+	left, err := unread(rec, 2)
+	if err != nil || !bytes.Equal(left, slices.Concat(ping, rest[:5])) {
+		t.Errorf("unread = %q, %v", left, err)
+	}
+	// A fragmented message counts once.
+	rec = slices.Concat([]byte(http), serverFrame(opText, false, "4"), serverFrame(opContinuation, true, "0"), rest)
+	if left, err := unread(rec, 1); err != nil || !bytes.Equal(left, rest) {
+		t.Errorf("unread = %q, %v", left, err)
+	}
+	if _, err := unread(rec[:len(http)+2], 1); err == nil {
+		t.Error("want an error for bytes that end inside a frame")
+	}
+}
+
+// TestTakeover checks that the epoll engine loses nothing gorilla had
+// buffered: the server emits right after the namespace connect.
+func TestTakeover(t *testing.T) {
+	opts := &expressio.Options{Engine: engineio.Options{PingInterval: 100 * time.Millisecond, PingTimeout: 100 * time.Millisecond}}
+	io := expressio.NewServer(opts)
+	io.OnConnect(func(s *expressio.Socket) {
+		s.Emit("hello", 1)
+		s.Emit("hello", strings.Repeat("x", 300)) // a 2-byte length
+	})
+	mux := http.NewServeMux()
+	mux.Handle(io.Path(), io)
+	ts := httptest.NewServer(mux)
+	defer ts.Close()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		io.Shutdown(ctx)
+	}()
+
+	e, err := newEngine(ts.URL, "/socket.io/", eioMixed, nil, 5*time.Second, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 10)
+	reader := newReadEngine("epoll", func(c *conn, err error) { errc <- err }, slog.New(slog.DiscardHandler))
+	if _, ok := reader.(*goEngine); ok {
+		t.Skip("no epoll engine here")
+	}
+	const n = 6
+	var (
+		conns []*conn
+		mu    sync.Mutex
+		got   = map[int][]string{}
+		p     pinger
+	)
+	for i := range n {
+		c, err := e.dial(context.Background(), i, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		if left, err := unread(c.rec.rec, c.msgs); err == nil && len(left) > 0 {
+			t.Logf("connection %d: %d bytes buffered by gorilla", i, len(left))
+		}
+		if err := reader.add(c, func(pk []byte) bool {
+			mu.Lock()
+			got[c.id] = append(got[c.id], string(pk))
+			mu.Unlock()
+			return true
+		}); err != nil {
+			t.Fatal(err)
+		}
+		p.add(c)
+	}
+	reader.start()
+	ctx, cancel := context.WithCancel(context.Background())
+	var pwg sync.WaitGroup
+	pwg.Go(func() { p.run(ctx) })
+	time.Sleep(500 * time.Millisecond) // some pings each way
+	cancel()
+	pwg.Wait()
+	reader.stop()
+	closeAll(conns)
+	select {
+	case err := <-errc:
+		t.Errorf("read error: %v", err)
+	default:
+	}
+	want := []string{`2["hello",1]`, `2["hello","` + strings.Repeat("x", 300) + `"]`}
+	for i := range n {
+		if !slices.Equal(got[i], want) {
+			t.Errorf("connection %d got %q", i, got[i])
+		}
 	}
 }

@@ -35,6 +35,7 @@ type config struct {
 	timeout        time.Duration
 	connectTimeout time.Duration
 	concurrency    int
+	engine         string
 
 	// connect
 	n         int
@@ -72,6 +73,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&cfg.timeout, "timeout", 2*time.Minute, "bound on the whole run; past it, print what there is and exit 1")
 	fs.DurationVar(&cfg.connectTimeout, "connect-timeout", 10*time.Second, "bound on one connection's handshake")
 	fs.IntVar(&cfg.concurrency, "concurrency", 200, "handshakes in flight at most")
+	fs.StringVar(&cfg.engine, "engine", "epoll", "how to read: epoll (one goroutine for all, on the raw sockets; Linux) or goroutine (one per connection, through gorilla/websocket)")
 	fs.IntVar(&cfg.n, "n", 10000, "connect: connections to open")
 	fs.Float64Var(&cfg.rate, "rate", 0, "connect: new connections per second at most (0: as fast as possible)")
 	fs.DurationVar(&cfg.hold, "hold", 0, "connect: how long to keep the connections open and idle (SIGTERM ends it)")
@@ -88,6 +90,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if cfg.engine != "epoll" && cfg.engine != "goroutine" {
+		return nil, fmt.Errorf("-engine %q: want epoll or goroutine", cfg.engine)
 	}
 	cfg.eio = eioMode(eio)
 	if cfg.eio != eio3 && cfg.eio != eio4 && cfg.eio != eioMixed {
@@ -197,6 +202,10 @@ func run(stop context.Context, args []string, stdout, stderr io.Writer) int {
 func runScenario(ctx, stop context.Context, cfg *config, log *slog.Logger) result {
 	errs := &errLog{log: log}
 	var res result
+	if cfg.engine == "epoll" && (strings.HasPrefix(cfg.url, "https:") || strings.HasPrefix(cfg.url, "wss:")) {
+		log.Warn("the epoll engine speaks no TLS; using the goroutine engine")
+		cfg.engine = "goroutine"
+	}
 	e, err := newEngine(cfg.url, cfg.path, cfg.eio, cfg.sourceIPs, cfg.connectTimeout, cfg.scenario == "connect")
 	if err != nil {
 		res = &common{Error: err.Error()}
@@ -256,11 +265,12 @@ func (e *errLog) list() []string {
 }
 
 // connectAll opens n connections, at most conc handshakes in flight and,
-// when rate > 0, at most rate new ones per second. onConn runs for every
-// connection as it is ready, in the dialing goroutine; failures go to
-// errs. It returns when every connection is done or ctx ends.
+// when rate > 0, at most rate new ones per second; keep is dial's. onConn
+// runs for every connection as it is ready, in the dialing goroutine;
+// failures go to errs. It returns when every connection is done or ctx
+// ends.
 func connectAll(ctx context.Context, e *engine, n, conc int, rate float64, lat *histogram, errs *errLog,
-	onConn func(*conn)) (ok, failed int64, elapsed time.Duration) {
+	keep bool, onConn func(*conn)) (ok, failed int64, elapsed time.Duration) {
 	var (
 		next          atomic.Int64
 		okN, failN    atomic.Int64
@@ -289,7 +299,7 @@ func connectAll(ctx context.Context, e *engine, n, conc int, rate float64, lat *
 					}
 				}
 				t0 := time.Now()
-				c, err := e.dial(ctx, i)
+				c, err := e.dial(ctx, i, keep)
 				done := time.Now()
 				if err != nil {
 					if ctx.Err() != nil {
