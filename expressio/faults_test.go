@@ -106,6 +106,40 @@ func TestStalledClientsAreDroppedWithoutDelayingOthers(t *testing.T) {
 	}
 }
 
+// A polling client that asks for a poll and never reads the response,
+// while the server has megabytes queued for it, is dropped when its queue
+// fills, and the server gives up on the unread response within the
+// write timeout: Shutdown then completes while the client still holds its
+// connection open.
+func TestUnreadPollResponseIsAbandoned(t *testing.T) {
+	const writeTimeout = 300 * time.Millisecond
+	a := newFaultApp(t, expressio.Options{Engine: engineio.Options{WriteQueueSize: 32, WriteTimeout: writeTimeout}})
+	clients := map[string]*pollingClient{}
+	for _, g := range generations() {
+		name := "unread-" + g.name
+		clients[name] = a.dialPolling(g, name, true)
+		a.awaitJoined(name)
+	}
+	// Responses bigger than what the TCP buffers hold.
+	for name, c := range clients {
+		a.fill(name, c.gen)
+		c.stallPoll()
+	}
+	// The responses took the queues; more broadcasts fill them again.
+	for i := range 40 {
+		if err := a.io.Room("r").Broadcast("tick", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, c := range clients {
+		checkDropped(t, a, name, c.sid, c.gen)
+	}
+	start := time.Now()
+	if err := a.shutdown(writeTimeout + 2*time.Second); err != nil {
+		t.Fatalf("shutdown with unread poll responses, after %v: %v", time.Since(start), err)
+	}
+}
+
 // fill sends the named client four times what the kernel buffers for it
 // (serverSendBuffer, doubled), so that the server's writes to a client
 // that does not read block. It takes four events: eight of the queue's

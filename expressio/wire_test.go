@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -820,6 +821,28 @@ func (a *faultApp) dialPolling(g generation, name string, connect bool) *polling
 		}
 	}
 	return c
+}
+
+// stallPoll sends a poll request over a raw TCP connection with a small
+// receive buffer and stops reading the response after its first bytes,
+// once the server has begun writing it.
+func (c *pollingClient) stallPoll() {
+	c.t.Helper()
+	u, err := url.Parse(c.base)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	conn, err := dialSmallWindow(context.Background(), u.Host)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", u.RequestURI(), u.Host)
+	status := make([]byte, len("HTTP/1.1 200"))
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(conn, status); err != nil || string(status) != "HTTP/1.1 200" {
+		c.t.Fatalf("poll answered %q, %v", status, err)
+	}
 }
 
 // poll makes one long-polling GET and returns its body.
