@@ -186,8 +186,13 @@ const (
 	slack = 400 * time.Millisecond
 )
 
+// heartbeatOptions has the small heartbeat timings, and a 0.9 close
+// timeout (the polling transports' heartbeat) as long as a heartbeat.
 func heartbeatOptions() expressio.Options {
-	return expressio.Options{Engine: engineio.Options{PingInterval: pingInterval, PingTimeout: pingTimeout}}
+	return expressio.Options{
+		Engine: engineio.Options{PingInterval: pingInterval, PingTimeout: pingTimeout},
+		Legacy: expressio.LegacyOptions{CloseTimeout: heartbeat},
+	}
 }
 
 // timeoutReason is the reason a heartbeat timeout gives: Engine.IO's, or
@@ -202,26 +207,41 @@ func timeoutReason(g generation) string {
 // Heartbeats fail in both directions: an EIO4 client that never answers
 // the server's pings, an EIO3 client that never pings, a 0.9 client that
 // never echoes heartbeats. Each is closed, with the heartbeat timeout as
-// its reason, about pingInterval+pingTimeout after it opened; its
+// its reason, about pingInterval+pingTimeout after it opened; so is a
+// polling client that stops polling with nothing sent to it (0.9, which
+// has no heartbeats on polling: after its close timeout). Their
 // neighbours, which keep their heartbeats, stay and keep receiving.
 func TestHeartbeatTimeoutClosesOnlyThatSession(t *testing.T) {
 	a := newFaultApp(t, heartbeatOptions())
 	var silent, healthy []*peer
+	polling := map[string]*pollingClient{}
 	for _, g := range generations() {
 		silent = append(silent, a.dialPeer(g, "silent-"+g.name, peerOptions{silent: true}))
 		healthy = append(healthy, a.dialPeer(g, "healthy-"+g.name, peerOptions{}))
+		polling["gone-poll-"+g.name] = a.dialPolling(g, "gone-poll-"+g.name, true)
+	}
+	checkTimeout := func(name, want string, opened time.Time) {
+		t.Helper()
+		d := a.gone.await(t, name, 10*time.Second)
+		if d.reason != want {
+			t.Errorf("%s: reason %q, want %q", name, d.reason, want)
+		}
+		if took := d.at.Sub(opened); took < heartbeat-100*time.Millisecond || took > heartbeat+slack+a.pauses.within(opened, d.at) {
+			t.Errorf("%s: closed %v after it opened, want about %v", name, took, heartbeat)
+		}
 	}
 	for _, p := range silent {
-		d := a.gone.await(t, p.name, 10*time.Second)
-		if want := timeoutReason(p.gen); d.reason != want {
-			t.Errorf("%s: reason %q, want %q", p.name, d.reason, want)
-		}
-		if took := d.at.Sub(p.opened); took < heartbeat-100*time.Millisecond || took > heartbeat+slack+a.pauses.within(p.opened, d.at) {
-			t.Errorf("%s: closed %v after it opened, want about %v", p.name, took, heartbeat)
-		}
+		checkTimeout(p.name, timeoutReason(p.gen), p.opened)
 		if !p.awaitEnd(2 * time.Second) {
 			t.Errorf("%s: the connection stayed open after the timeout", p.name)
 		}
+	}
+	for name, c := range polling {
+		want := engineio.ReasonPingTimeout
+		if c.gen.legacy() {
+			want = legacy.ReasonCloseTimeout
+		}
+		checkTimeout(name, want, c.opened)
 	}
 	// The healthy clients went through several heartbeats, before and
 	// after their neighbours' timeouts, and still get broadcasts.

@@ -779,6 +779,9 @@ type pollingClient struct {
 	gen  generation
 	base string // the session's polling URL, without the cache buster
 	sid  string
+	// opened is when the handshake (Engine.IO) or the first poll (0.9)
+	// was answered.
+	opened time.Time
 }
 
 // dialPolling opens a polling session named name: the Engine.IO
@@ -798,12 +801,14 @@ func (a *faultApp) dialPolling(g generation, name string, connect bool) *polling
 		if got, err := c.poll(); err != nil || got != "1::" {
 			t.Fatalf("%s: first 0.9 poll %q, %v", name, got, err)
 		}
+		c.opened = time.Now()
 		return c
 	}
 	status, body := get(t, a.url+"/socket.io/?EIO="+g.eio+"&transport=polling&name="+name)
 	if status != http.StatusOK {
 		t.Fatalf("%s: handshake: %d %s", name, status, body)
 	}
+	c.opened = time.Now()
 	// The open packet, "0{…}", may come with a length prefix (EIO3) and
 	// other packets after it: decode the one object.
 	_, open, _ := strings.Cut(body, "0{")
