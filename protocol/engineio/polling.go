@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/expressio-go/expressio/protocol/engineio/packet"
@@ -63,24 +64,28 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 	s.srv.writePayload(w, r, s.handshake.Revision, pkts, b64, jsonp)
 }
 
-// writePayload writes packets as a polling response body.
+// writePayload writes packets as a polling response body, within
+// WriteTimeout: a client that does not read its response is cut off
+// rather than holding the request (and Shutdown) forever.
 func (srv *Server) writePayload(w http.ResponseWriter, r *http.Request, rev int, pkts []packet.Packet, b64 bool, jsonp string) {
 	h := w.Header()
 	if origin, verdict := srv.checkOrigin(r); verdict == originAllowed {
 		setCORS(h, origin)
 	}
 	h.Set("Cache-Control", "no-store")
+	var out []byte
 	if jsonp != "" {
 		body, _ := packet.EncodePayload(rev, pkts, false)
-		out := packet.EncodeJSONP(jsonp, body)
+		out = packet.EncodeJSONP(jsonp, body)
 		h.Set("Content-Type", "text/javascript; charset=UTF-8")
 		h.Set("X-XSS-Protection", "0")
-		w.Write(out)
-		return
+	} else {
+		var contentType string
+		out, contentType = packet.EncodePayload(rev, pkts, !b64)
+		h.Set("Content-Type", contentType)
 	}
-	body, contentType := packet.EncodePayload(rev, pkts, !b64)
-	h.Set("Content-Type", contentType)
-	w.Write(body)
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(srv.opts.WriteTimeout))
+	w.Write(out)
 }
 
 // serveData takes a polling POST: the packets the client sends.

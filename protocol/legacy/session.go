@@ -184,10 +184,20 @@ func (s *Session) enqueue(frames ...[]byte) error {
 	}
 	if len(s.queue)+len(frames) > s.srv.opts.WriteQueueSize {
 		transport := s.transport
+		var ws *websocket.Conn
+		if s.cur != nil {
+			ws = s.cur.ws
+		}
 		s.mu.Unlock()
 		s.srv.opts.Logger.Warn("legacy: write queue full, closing session",
 			"sid", s.id, "transport", transport, "queue", s.srv.opts.WriteQueueSize)
 		s.closeWith(ReasonQueueOverflow, nil, websocket.ClosePolicyViolation)
+		if ws != nil {
+			// The client does not read what it was sent: a write to it
+			// may be stuck until WriteTimeout, and nothing queued will
+			// reach it now. End the connection at once.
+			ws.Close()
+		}
 		return ErrQueueFull
 	}
 	s.queue = append(s.queue, frames...)

@@ -121,8 +121,8 @@ func (s *Session) drain(a *attachment) {
 		for _, p := range out {
 			if err := conn.WriteMessage(websocket.TextMessage, p); err != nil {
 				level := slog.LevelInfo
-				if errors.Is(err, websocket.ErrCloseSent) {
-					level = slog.LevelDebug // the client closed first
+				if errors.Is(err, websocket.ErrCloseSent) || s.closed() {
+					level = slog.LevelDebug // the client closed first, or the server did
 				}
 				s.srv.opts.Logger.Log(context.Background(), level, "legacy: websocket write failed", "sid", s.id, "err", err)
 				s.mu.Lock()
