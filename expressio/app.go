@@ -59,7 +59,7 @@ func (a *App) mount() {
 		// Every method, not only GET, POST and OPTIONS: the engine answers
 		// the others with its own error codes, as Node does, and socket.io
 		// 0.9 handshakes take any method.
-		a.Engine.Any(strings.TrimSuffix(a.IO.Path(), "/")+"/*any", gin.WrapH(a.IO))
+		a.Engine.Any(strings.TrimSuffix(a.IO.Path(), "/")+"/*any", a.serveIO)
 	})
 }
 
