@@ -180,8 +180,8 @@ func legacyHandshake(rest string) bool {
 	return rest == "" && sid == "" && isProtocol1(proto)
 }
 
-// isProtocol1 is JavaScript's Number(v) == 1 for a path segment, as 0.9
-// compares the protocol: "1", or "01", "001"…
+// isProtocol1 reports whether a path segment is protocol 1 as the 0.9
+// server reads it: at most nine digits whose value is 1 ("1", "01"…).
 func isProtocol1(v string) bool {
 	return len(v) <= 9 && strings.TrimLeft(v, "0") == "1"
 }
