@@ -1,6 +1,7 @@
 package expressio
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -14,11 +15,11 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// Timeouts of the http.Server an App makes.
+// Defaults of the http.Server an App makes.
 const (
-	readHeaderTimeout = 10 * time.Second
-	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 1 << 20
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultMaxHeaderBytes    = 1 << 20
 )
 
 // App is an express.io app: a gin engine for HTTP, with its realtime
@@ -30,6 +31,18 @@ type App struct {
 	*gin.Engine
 	// IO is the realtime side: express.io's app.io.
 	IO *Server
+
+	// ReadHeaderTimeout, IdleTimeout and MaxHeaderBytes are those of the
+	// http.Server that Listen and Serve make (0 = 10s, 120s and 1 MiB; a
+	// negative duration means none): a client that takes longer to send
+	// a request's header is disconnected, an idle keep-alive connection
+	// is closed, and a header over the size is answered 431. Set them
+	// before Listen. There is no ReadTimeout or WriteTimeout, which would
+	// cut long-polls and WebSockets short: the engine bounds those itself
+	// (pingTimeout, Engine.WriteTimeout).
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	MaxHeaderBytes    int
 
 	mountOnce sync.Once
 	mu        sync.Mutex
@@ -59,7 +72,7 @@ func (a *App) mount() {
 		// Every method, not only GET, POST and OPTIONS: the engine answers
 		// the others with its own error codes, as Node does, and socket.io
 		// 0.9 handshakes take any method.
-		a.Engine.Any(strings.TrimSuffix(a.IO.Path(), "/")+"/*any", gin.WrapH(a.IO))
+		a.Engine.Any(strings.TrimSuffix(a.IO.Path(), "/")+"/*any", a.serveIO)
 	})
 }
 
@@ -117,9 +130,9 @@ func (a *App) Serve(ln net.Listener) error {
 	}
 	srv := &http.Server{
 		Handler:           a,
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
+		ReadHeaderTimeout: cmp.Or(a.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+		IdleTimeout:       cmp.Or(a.IdleTimeout, DefaultIdleTimeout),
+		MaxHeaderBytes:    cmp.Or(a.MaxHeaderBytes, DefaultMaxHeaderBytes),
 		TLSConfig:         a.tlsConfig,
 	}
 	a.srv = srv

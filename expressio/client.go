@@ -48,6 +48,7 @@ func newClient(srv *Server, sess *engineio.Session) *client {
 		c.rev = socketio.V4
 	}
 	c.dec = socketio.Decoder{Revision: c.rev}
+	srv.limits.engineOpened(sess)
 	c.timer = time.AfterFunc(srv.opts.ConnectTimeout, c.connectTimeout)
 	if c.rev == socketio.V4 {
 		// Protocol v4 clients join "/" without asking.

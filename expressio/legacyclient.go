@@ -36,6 +36,7 @@ var _ conn = (*legacyClient)(nil)
 type legacyAuth struct {
 	hs      *Handshake
 	session *socketSession
+	slot    *slot // the handshake's place under Limits.MaxConnectionsPerAddress
 }
 
 // authorizeLegacy runs at every 0.9 handshake, as express.io's
@@ -72,7 +73,7 @@ func (s *Server) authorizeLegacy(r *http.Request) (any, error) {
 	if err := s.root.runMiddleware(hs); err != nil {
 		return nil, err
 	}
-	return &legacyAuth{hs: hs, session: sess}, nil
+	return &legacyAuth{hs: hs, session: sess, slot: s.limits.legacyAuthorized(r)}, nil
 }
 
 type legacyHandler struct{ s *Server }
@@ -84,6 +85,7 @@ func (h legacyHandler) Open(sess *legacy.Session) legacy.Receiver {
 		sess.Close()
 		return c
 	}
+	auth.slot.hold(sess.Context())
 	// The protocol server has already sent "1::": the root is joined.
 	c.join(h.s.root, auth.hs, false)
 	return c

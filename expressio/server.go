@@ -64,6 +64,9 @@ type Options struct {
 	// socket.io 0.9's "browser client" settings and Node's serveClient.
 	// The zero value means the defaults.
 	BrowserClient BrowserClientOptions
+	// Limits bound the connections and handshakes of each client
+	// address, on every protocol. The zero value sets no limit.
+	Limits Limits
 }
 
 func (o *Options) withDefaults() Options {
@@ -108,6 +111,7 @@ type Server struct {
 	engineOnce sync.Once
 	engine     *engineio.Server
 	legacy     *legacy.Server // socket.io 0.9, when Options.Legacy.Enabled
+	limits     *limiter       // nil when Options.Limits sets none
 	started    atomic.Bool
 
 	mu      sync.RWMutex
@@ -145,9 +149,12 @@ func (s *Server) eio() *engineio.Server {
 		defer s.settingsMu.Unlock()
 		s.started.Store(true)
 		s.engine = engineio.NewServer(engineHandler{s}, &s.opts.Engine)
+		var expiry time.Duration
 		if s.opts.Legacy.Enabled {
 			s.legacy = legacy.NewServer(legacyHandler{s}, s.legacyOptions())
+			expiry = s.legacy.Options().HandshakeExpiry
 		}
+		s.limits = newLimiter(&s.opts, expiry)
 	})
 	return s.engine
 }
@@ -160,13 +167,19 @@ func (s *Server) Path() string {
 }
 
 // ServeHTTP serves the socket.io endpoint. Mount it at Path for GET, POST
-// and OPTIONS.
+// and OPTIONS. Handshakes over Options.Limits are answered 429 or 503.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	engine := s.eio()
 	if s.serveClientScript(w, r) {
 		return
 	}
-	if s.legacy != nil && s.legacy.Owns(r) {
+	legacy := s.legacy != nil && s.legacy.Owns(r)
+	r, done, ok := s.limits.admit(w, r, legacy)
+	if !ok {
+		return
+	}
+	defer done()
+	if legacy {
 		s.legacy.ServeHTTP(w, r)
 		return
 	}

@@ -183,6 +183,11 @@ var settings = map[string]setting{
 	"destroyUpgradeTimeout":       noEffect(asMillis),
 	"cleanupEmptyChildNamespaces": boolOption(false, func(o *Options) *bool { return &o.CleanupEmptyChildNamespaces }),
 	"connectionStateRecovery":     {set: setConnectionStateRecovery, get: func(*Server) any { return false }},
+
+	// expressio's own, in Node's style: Options.Limits (limits.go).
+	"maxConnectionsPerAddress": limitOption(func(l *Limits) *int { return &l.MaxConnectionsPerAddress }),
+	"maxHandshakesPerSecond":   limitOption(func(l *Limits) *int { return &l.MaxHandshakesPerSecond }),
+	"trustProxy":               boolOption(false, func(o *Options) *bool { return &o.Limits.TrustProxy }),
 }
 
 // boolOption makes a boolean setting stored in field; inverted when the
