@@ -91,15 +91,15 @@ type limiter struct {
 	conns      *connLimiter // nil: no connection cap
 	rate       *rateLimiter // nil: no handshake rate
 	trustProxy bool
-	resource   string        // the 0.9 resource, the path without its trailing slash
-	expiry     time.Duration // how long a 0.9 handshake waits for a transport
-	origin     func(string, *http.Request) bool
+	resource   string                           // the 0.9 resource, the path without its trailing slash
+	expiry     time.Duration                    // how long a 0.9 handshake waits for a transport
+	cors       func(http.Header, *http.Request) // the engine's CORS answer
 	log        *slog.Logger
 }
 
 // newLimiter returns the limiter of the options, nil when they set no
 // limit. legacyExpiry is the 0.9 server's handshake expiry.
-func newLimiter(o *Options, legacyExpiry time.Duration) *limiter {
+func newLimiter(o *Options, legacyExpiry time.Duration, cors func(http.Header, *http.Request)) *limiter {
 	lo := o.Limits
 	if lo.MaxConnectionsPerAddress <= 0 && lo.MaxHandshakesPerSecond <= 0 {
 		return nil
@@ -110,7 +110,7 @@ func newLimiter(o *Options, legacyExpiry time.Duration) *limiter {
 		// A second more than the 0.9 server's own expiry, so that the
 		// place is still held if a transport arrives at the last moment.
 		expiry: legacyExpiry + time.Second,
-		origin: allowOrigin(&o.Engine),
+		cors:   cors,
 		log:    o.Logger,
 	}
 	if lo.MaxConnectionsPerAddress > 0 {
@@ -229,12 +229,7 @@ func addressKey(host string) string {
 // CORS headers, so that the page can read why.
 func (l *limiter) refuse(w http.ResponseWriter, r *http.Request, legacy bool, status int, msg, addr string) {
 	h := w.Header()
-	if origin := r.Header.Get("Origin"); origin != "" && l.origin != nil &&
-		!strings.ContainsAny(origin, "\r\n\x00") && l.origin(origin, r) {
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Allow-Credentials", "true")
-		h.Add("Vary", "Origin")
-	}
+	l.cors(h, r)
 	if status == http.StatusTooManyRequests {
 		h.Set("Retry-After", "1")
 	}

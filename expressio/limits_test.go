@@ -15,7 +15,7 @@ import (
 	"github.com/expressio-go/expressio/expressio"
 )
 
-// limConn is one connection attempt of a generation: the handshake's
+// limConn is one connection attempt of a limGeneration: the handshake's
 // answer and, when it was accepted, how to use and to close the session.
 type limConn struct {
 	status int
@@ -27,15 +27,15 @@ type limConn struct {
 	close func()
 }
 
-// generation opens connections of one protocol generation and transport.
-type generation struct {
+// limGeneration opens connections of one protocol generation and transport.
+type limGeneration struct {
 	name   string
 	legacy bool // socket.io 0.9: refusals in plain text
 	open   func(t *testing.T, base string, header http.Header) limConn
 }
 
-// generations are every protocol generation on every transport.
-var generations = []generation{
+// limGenerations are every protocol generation on every transport.
+var limGenerations = []limGeneration{
 	{"EIO4 polling", false, pollingOpen("4")},
 	{"EIO3 polling", false, pollingOpen("3")},
 	{"EIO4 websocket", false, websocketOpen("4")},
@@ -175,7 +175,7 @@ func legacyOpen(t *testing.T, base string, header http.Header) limConn {
 	return c
 }
 
-// limitedServer serves an echo server speaking every generation with the
+// limitedServer serves an echo server speaking every limGeneration with the
 // given limits, set through Set.
 func limitedServer(t *testing.T, settings map[string]any) (*expressio.Server, string) {
 	t.Helper()
@@ -216,7 +216,7 @@ func checkRefusal(t *testing.T, c limConn, legacy bool, status int, message stri
 
 // openEventually retries a handshake refused with status until it is
 // accepted, for at most three seconds.
-func openEventually(t *testing.T, g generation, base string, status int) limConn {
+func openEventually(t *testing.T, g limGeneration, base string, status int) limConn {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
 	for {
@@ -237,7 +237,7 @@ const (
 )
 
 func TestConnectionLimit(t *testing.T) {
-	for _, g := range generations {
+	for _, g := range limGenerations {
 		t.Run(g.name, func(t *testing.T) {
 			io, base := limitedServer(t, map[string]any{"maxConnectionsPerAddress": 2})
 			a := g.open(t, base, nil)
@@ -270,12 +270,12 @@ func TestConnectionLimit(t *testing.T) {
 
 func TestConnectionLimitSpansGenerations(t *testing.T) {
 	_, base := limitedServer(t, map[string]any{"maxConnectionsPerAddress": 3})
-	for _, g := range generations[2:] { // EIO4 and EIO3 over WebSocket, 0.9
+	for _, g := range limGenerations[2:] { // EIO4 and EIO3 over WebSocket, 0.9
 		if c := g.open(t, base, nil); c.status != http.StatusOK {
 			t.Fatalf("%s: %d %q", g.name, c.status, c.body)
 		}
 	}
-	for _, g := range generations {
+	for _, g := range limGenerations {
 		checkRefusal(t, g.open(t, base, nil), g.legacy, http.StatusServiceUnavailable, tooManyConnections)
 	}
 }
@@ -301,7 +301,7 @@ func TestLimitsLetSessionsUpgrade(t *testing.T) {
 }
 
 func TestHandshakeRateLimit(t *testing.T) {
-	for _, g := range generations {
+	for _, g := range limGenerations {
 		t.Run(g.name, func(t *testing.T) {
 			_, base := limitedServer(t, map[string]any{"maxHandshakesPerSecond": 1})
 			a := g.open(t, base, nil)
@@ -319,7 +319,7 @@ func TestHandshakeRateLimit(t *testing.T) {
 
 func TestHandshakeRateRefills(t *testing.T) {
 	_, base := limitedServer(t, map[string]any{"maxHandshakesPerSecond": 2})
-	g := generations[0]
+	g := limGenerations[0]
 	for range 2 {
 		if c := g.open(t, base, nil); c.status != http.StatusOK {
 			t.Fatalf("handshake within the burst: %d %q", c.status, c.body)
@@ -343,7 +343,7 @@ func TestLimitsOffByDefault(t *testing.T) {
 	}
 	// Many connections and handshakes from one address, all at once.
 	for range 4 {
-		for _, g := range generations {
+		for _, g := range limGenerations {
 			if c := g.open(t, base, nil); c.status != http.StatusOK {
 				t.Fatalf("%s: %d %q", g.name, c.status, c.body)
 			}
@@ -402,7 +402,7 @@ func proxyApp(t *testing.T, trustProxy bool, proxies []string) string {
 func fromAddress(xff string) http.Header { return http.Header{"X-Forwarded-For": {xff}} }
 
 func TestLimitsBehindProxy(t *testing.T) {
-	eio, legacy := generations[0], generations[4]
+	eio, legacy := limGenerations[0], limGenerations[4]
 	t.Run("trusted", func(t *testing.T) {
 		base := proxyApp(t, true, []string{"127.0.0.1", "::1"})
 		for _, addr := range []string{"203.0.113.1", "203.0.113.2", "2001:db8::1", "2001:db8:0:1::1"} {
@@ -448,15 +448,15 @@ func TestLimitsBehindProxy(t *testing.T) {
 func TestLimitRefusalCORS(t *testing.T) {
 	_, base := limitedServer(t, map[string]any{"maxHandshakesPerSecond": 1, "cors": "https://app.example"})
 	origin := http.Header{"Origin": {"https://app.example"}}
-	if c := generations[0].open(t, base, origin); c.status != http.StatusOK {
+	if c := limGenerations[0].open(t, base, origin); c.status != http.StatusOK {
 		t.Fatalf("handshake: %d %q", c.status, c.body)
 	}
-	c := generations[0].open(t, base, origin)
+	c := limGenerations[0].open(t, base, origin)
 	checkRefusal(t, c, false, http.StatusTooManyRequests, tooManyHandshakes)
 	if got := c.header.Get("Access-Control-Allow-Origin"); got != "https://app.example" {
 		t.Errorf("Access-Control-Allow-Origin %q on an allowed origin's refusal", got)
 	}
-	c = generations[0].open(t, base, http.Header{"Origin": {"https://evil.example"}})
+	c = limGenerations[0].open(t, base, http.Header{"Origin": {"https://evil.example"}})
 	if got := c.header.Get("Access-Control-Allow-Origin"); got != "" {
 		t.Errorf("Access-Control-Allow-Origin %q for an origin not allowed", got)
 	}

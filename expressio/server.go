@@ -154,7 +154,7 @@ func (s *Server) eio() *engineio.Server {
 			s.legacy = legacy.NewServer(legacyHandler{s}, s.legacyOptions())
 			expiry = s.legacy.Options().HandshakeExpiry
 		}
-		s.limits = newLimiter(&s.opts, expiry)
+		s.limits = newLimiter(&s.opts, expiry, s.engine.SetCORS)
 	})
 	return s.engine
 }

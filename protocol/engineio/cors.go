@@ -78,6 +78,15 @@ func setCORS(h http.Header, origin string) {
 	h.Add("Vary", "Origin")
 }
 
+// SetCORS adds to h the CORS headers the engine answers r with when r's
+// origin is allowed, so that a response written in front of the engine,
+// such as a rate limiter's refusal, reads the same to the page.
+func (s *Server) SetCORS(h http.Header, r *http.Request) {
+	if origin, verdict := s.checkOrigin(r); verdict == originAllowed {
+		setCORS(h, origin)
+	}
+}
+
 // servePreflight answers an OPTIONS request without creating a session.
 func (s *Server) servePreflight(w http.ResponseWriter, r *http.Request) {
 	origin, verdict := s.checkOrigin(r)

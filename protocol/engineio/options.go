@@ -47,8 +47,8 @@ type Options struct {
 	// (0 = 1024). A session whose queue overflows is closed: a slow or dead
 	// client never makes anybody else wait. Node's queue is unbounded.
 	WriteQueueSize int
-	// WriteTimeout bounds one WebSocket write (0 = 10s). A client that
-	// does not read within it is closed.
+	// WriteTimeout bounds one WebSocket write and one polling response
+	// (0 = 10s). A client that does not read within it is closed.
 	WriteTimeout time.Duration
 	// AllowedOrigins lists the origins (scheme://host[:port]) allowed to
 	// make cross-origin requests, on every handshake and every polling and

@@ -150,10 +150,17 @@ func (s *Session) Send(msgs ...Message) error {
 		return ErrSessionClosed
 	}
 	if len(s.queue)+len(msgs) > s.srv.opts.WriteQueueSize {
+		transport, ws := s.transport, s.ws
 		s.mu.Unlock()
 		s.srv.opts.Logger.Warn("engineio: write queue full, closing session",
-			"sid", s.id, "transport", s.Transport(), "queue", s.srv.opts.WriteQueueSize)
+			"sid", s.id, "transport", transport, "queue", s.srv.opts.WriteQueueSize, "reason", ReasonQueueOverflow)
 		s.closeWith(ReasonQueueOverflow, wsconn.ClosePolicyViolation)
+		if ws != nil {
+			// The client does not read: a close frame would wait for it
+			// as long as WriteTimeout, and so would the writer that is
+			// stuck in the queue's last batch. Both end now.
+			ws.Close()
+		}
 		return ErrQueueFull
 	}
 	for _, m := range msgs {

@@ -190,7 +190,7 @@ func (s *Session) enqueue(frames ...[]byte) error {
 		}
 		s.mu.Unlock()
 		s.srv.opts.Logger.Warn("legacy: write queue full, closing session",
-			"sid", s.id, "transport", transport, "queue", s.srv.opts.WriteQueueSize)
+			"sid", s.id, "transport", transport, "queue", s.srv.opts.WriteQueueSize, "reason", ReasonQueueOverflow)
 		s.closeWith(ReasonQueueOverflow, nil, websocket.ClosePolicyViolation)
 		if ws != nil {
 			// The client does not read what it was sent: a write to it
