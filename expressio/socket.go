@@ -31,6 +31,7 @@ type Socket struct {
 	acks         map[int64]func(p Payload, ok bool) // ok is false when the socket disconnected
 	work         []func()                           // events and hooks waiting for the worker
 	working      bool
+	wake         chan struct{} // wakes a lingering worker; nil when none lingers
 	values       map[string]any
 }
 
@@ -267,6 +268,7 @@ func (s *Socket) disconnect(reason string, notify bool) {
 	s.disconnected = true
 	acks := s.acks
 	s.acks = nil
+	s.wakeWorkerLocked()
 	s.mu.Unlock()
 	for _, fn := range acks {
 		fn(Payload{}, false)
@@ -329,6 +331,7 @@ func (s *Socket) enqueue(fn func(), internal bool) bool {
 	}
 	s.work = append(s.work, fn)
 	if s.working {
+		s.wakeWorkerLocked()
 		s.mu.Unlock()
 		return true
 	}
@@ -338,15 +341,60 @@ func (s *Socket) enqueue(fn func(), internal bool) bool {
 	return true
 }
 
+// workerLinger is how long a socket's worker waits for more work before
+// it ends. A socket that keeps sending events keeps its worker, whose
+// stack has grown to what its routes need, instead of starting one per
+// event and growing its stack again each time; an idle socket has none.
+const workerLinger = 100 * time.Millisecond
+
+// wakeWorkerLocked tells a lingering worker that there is work, or that
+// the socket disconnected; s.mu is held.
+func (s *Socket) wakeWorkerLocked() {
+	if s.wake != nil {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
 func (s *Socket) runWork() {
+	var linger *time.Timer
+	defer func() {
+		if linger != nil {
+			linger.Stop()
+		}
+	}()
+	lingered := false
 	for {
 		s.mu.Lock()
 		if len(s.work) == 0 {
-			s.working = false
-			s.work = nil
+			if lingered || s.disconnected {
+				s.working = false
+				s.work = nil
+				s.wake = nil
+				s.mu.Unlock()
+				return
+			}
+			if s.wake == nil {
+				s.wake = make(chan struct{}, 1)
+			}
+			wake := s.wake
 			s.mu.Unlock()
-			return
+			if linger == nil {
+				linger = time.NewTimer(workerLinger)
+			} else {
+				linger.Reset(workerLinger)
+			}
+			select {
+			case <-wake:
+				linger.Stop()
+			case <-linger.C:
+				lingered = true
+			}
+			continue
 		}
+		lingered = false
 		fn := s.work[0]
 		s.work[0] = nil
 		s.work = s.work[1:]

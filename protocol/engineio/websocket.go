@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -190,7 +191,7 @@ func (s *Session) readFailed(conn *wsconn.Conn, err error) {
 	}
 }
 
-// readLoop reads the session's WebSocket while bytes are buffered, then
+// readLoop reads the session's WebSocket while messages keep coming, then
 // hands the wait for more to a new awaitFrames goroutine.
 func (s *Session) readLoop(conn *wsconn.Conn) {
 	rev := s.handshake.Revision
@@ -219,16 +220,31 @@ func (s *Session) readLoop(conn *wsconn.Conn) {
 		if s.closed() {
 			return
 		}
-		if !conn.Buffered() {
-			// The next read waits, maybe for minutes. The wait goes to a
-			// new goroutine, whose stack starts small, and this one,
-			// whose stack grew with the message's handling, ends: an
-			// idle connection costs a small stack, not its largest.
+		if conn.Buffered() {
+			continue
+		}
+		// A busy connection's next message comes soon: wait for it on
+		// this goroutine, whose stack has grown to what handling takes.
+		// Once the connection goes quiet, the wait, maybe for minutes,
+		// goes to a new goroutine whose stack starts small, and this one
+		// ends: an idle connection costs a small stack, not its largest.
+		conn.SetReadDeadline(time.Now().Add(readerLinger))
+		err = conn.Wait()
+		conn.SetReadDeadline(time.Time{})
+		if errors.Is(err, os.ErrDeadlineExceeded) {
 			s.srv.wg.Go(func() { s.awaitFrames(conn) })
+			return
+		}
+		if err != nil {
+			s.readFailed(conn, err)
 			return
 		}
 	}
 }
+
+// readerLinger is how long a WebSocket's reader waits for the next frame
+// before handing the wait to a goroutine with a small stack.
+const readerLinger = 100 * time.Millisecond
 
 // readErrorReason maps a read error to the session's close reason and the
 // close code to send. keep reports that the connection stays open for the
