@@ -226,13 +226,15 @@ func (s *Session) readLoop(conn *wsconn.Conn) {
 		// A busy connection's next message comes soon: wait for it on
 		// this goroutine, whose stack has grown to what handling takes.
 		// Once the connection goes quiet, the wait, maybe for minutes,
-		// goes to a new goroutine whose stack starts small, and this one
-		// ends: an idle connection costs a small stack, not its largest.
+		// is parked with the upgrader, which starts a reader again when
+		// bytes come, and this goroutine ends: an idle connection has
+		// no goroutine. Where parking is not available, a new goroutine,
+		// whose stack starts small, waits instead.
 		conn.SetReadDeadline(time.Now().Add(readerLinger))
 		err = conn.Wait()
 		conn.SetReadDeadline(time.Time{})
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			s.srv.wg.Go(func() { s.awaitFrames(conn) })
+			s.park(conn)
 			return
 		}
 		if err != nil {
@@ -240,6 +242,18 @@ func (s *Session) readLoop(conn *wsconn.Conn) {
 			return
 		}
 	}
+}
+
+// park leaves conn with no goroutine until bytes arrive.
+func (s *Session) park(conn *wsconn.Conn) {
+	err := conn.Park(func() { s.srv.wg.Go(func() { s.readLoop(conn) }) })
+	if err == nil {
+		return
+	}
+	if !errors.Is(err, wsconn.ErrParkUnsupported) {
+		s.srv.opts.Logger.Debug("engineio: cannot park websocket", "sid", s.id, "err", err)
+	}
+	s.srv.wg.Go(func() { s.awaitFrames(conn) })
 }
 
 // readerLinger is how long a WebSocket's reader waits for the next frame

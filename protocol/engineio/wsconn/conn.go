@@ -88,6 +88,7 @@ type Upgrader struct {
 	once     sync.Once
 	upgrader websocket.Upgrader
 	buffers  sync.Pool // *[]byte of ReadBufferSize
+	parker   parker
 }
 
 func (u *Upgrader) init() {
@@ -154,6 +155,8 @@ type Conn struct {
 	wsrc                    []byte
 	wn                      int
 	werr                    error
+
+	parkState
 }
 
 func newConn(nc net.Conn, u *Upgrader) *Conn {
@@ -194,8 +197,34 @@ func (c *Conn) writeRaw(fd uintptr) bool {
 func (c *Conn) NetConn() net.Conn { return c.nc }
 
 // Close closes the connection without a close frame; a ReadMessage in
-// progress returns an error.
-func (c *Conn) Close() error { return c.nc.Close() }
+// progress returns an error, and a parked connection is never woken.
+func (c *Conn) Close() error {
+	if c.raw != nil {
+		c.u.parker.unpark(c)
+	}
+	return c.nc.Close()
+}
+
+// ErrParkUnsupported is returned by Park where parking is not available:
+// outside Linux, or for a connection that is not a plain socket.
+var ErrParkUnsupported = errors.New("wsconn: parking is not supported here")
+
+// Park hands the wait for the next bytes to the Upgrader: wake runs, on
+// the Upgrader's goroutine, once bytes, an error or a hang-up arrive, and
+// until then no goroutine waits for the connection. wake must not block;
+// it typically starts the goroutine that calls ReadMessage. Park is for a
+// connection with nothing buffered; Close cancels it. It returns
+// ErrParkUnsupported where parking is not available, and the caller then
+// waits on a goroutine (Wait).
+func (c *Conn) Park(wake func()) error {
+	if c.raw == nil {
+		return ErrParkUnsupported
+	}
+	if c.rbuf != nil {
+		return errors.New("wsconn: Park with bytes buffered")
+	}
+	return c.u.parker.park(c, wake)
+}
 
 // SetReadDeadline sets the deadline of ReadMessage, as net.Conn's.
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.nc.SetReadDeadline(t) }

@@ -363,3 +363,62 @@ func BenchmarkReadMessage(b *testing.B) {
 		}
 	}
 }
+
+// A parked connection has no goroutine: bytes arriving wake it once, and a
+// connection closed while parked is never woken. The watcher goroutine
+// ends with the last parked connection (goleak checks).
+func TestPark(t *testing.T) {
+	u := &Upgrader{}
+	c, nc := pair(t, u)
+	woken := make(chan struct{}, 2)
+	if err := c.Park(func() { woken <- struct{}{} }); err != nil {
+		if errors.Is(err, ErrParkUnsupported) {
+			t.Skip("parking needs Linux") // this suite's CI runs on Linux
+		}
+		t.Fatal(err)
+	}
+	select {
+	case <-woken:
+		t.Fatal("woken with nothing to read")
+	case <-time.After(50 * time.Millisecond):
+	}
+	write(t, nc, frame(true, OpText, []byte("hello"), 0))
+	select {
+	case <-woken:
+	case <-time.After(5 * time.Second):
+		t.Fatal("not woken by a message")
+	}
+	if m, err := c.ReadMessage(); err != nil || string(m.Data) != "hello" {
+		t.Fatalf("after the wake: %q %v", m.Data, err)
+	}
+	// Parked again, then closed: never woken.
+	if err := c.Park(func() { woken <- struct{}{} }); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	write(t, nc, frame(true, OpText, []byte("late"), 0))
+	select {
+	case <-woken:
+		t.Fatal("a closed connection was woken")
+	case <-time.After(100 * time.Millisecond):
+	}
+	if err := c.Park(func() {}); !errors.Is(err, net.ErrClosed) && !errors.Is(err, ErrParkUnsupported) {
+		t.Fatalf("Park after Close: %v", err)
+	}
+
+	// A peer that hangs up wakes its parked connection, whose read then
+	// reports the end.
+	c2, nc2 := pair(t, u)
+	if err := c2.Park(func() { woken <- struct{}{} }); err != nil {
+		t.Fatal(err)
+	}
+	nc2.Close()
+	select {
+	case <-woken:
+	case <-time.After(5 * time.Second):
+		t.Fatal("not woken by a hang-up")
+	}
+	if _, err := c2.ReadMessage(); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("read after a hang-up: %v", err)
+	}
+}

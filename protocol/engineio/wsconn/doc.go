@@ -10,6 +10,10 @@
 //   - waits for data in the Go runtime's network poller with no buffer
 //     at all, and borrows a read buffer from its Upgrader's pool only
 //     while bytes are arriving;
+//   - can be parked (Park, on Linux): one goroutine of the Upgrader
+//     watches every parked connection with epoll and wakes a connection
+//     when bytes come, so an idle connection needs no goroutine and no
+//     stack;
 //   - lets its owner try a write without waiting (TryWrite), so a
 //     broadcast writes to a ready socket from the broadcasting goroutine,
 //     and only a socket that is not ready needs a writer goroutine;
