@@ -193,7 +193,6 @@ func (c *client) connect(name string, auth json.RawMessage, query url.Values) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		sock.cancel()
 		return
 	}
 	c.sockets[name] = sock

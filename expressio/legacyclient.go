@@ -102,7 +102,6 @@ func (c *legacyClient) join(ns *Namespace, hs *Handshake, echo bool) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		sock.cancel()
 		return
 	}
 	c.sockets[ns.name] = sock

@@ -88,7 +88,7 @@ type SocketRequest struct {
 }
 
 func newSocketRequest(s *Socket, event string, p socketio.Packet, payload Payload) *SocketRequest {
-	req := &SocketRequest{Event: event, Payload: payload, Socket: s, Headers: s.hs.Headers, Session: s.hs.Session, Handshake: s.hs, ns: s.ns, ctx: s.ctx}
+	req := &SocketRequest{Event: event, Payload: payload, Socket: s, Headers: s.hs.Headers, Session: s.hs.Session, Handshake: s.hs, ns: s.ns, ctx: s.Context()}
 	if len(payload.Args) > 0 {
 		req.Data = payload.Args[0]
 	}

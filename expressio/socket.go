@@ -22,11 +22,11 @@ type Socket struct {
 	ns     *Namespace
 	conn   conn
 	hs     *Handshake
-	ctx    context.Context
-	cancel context.CancelFunc
+	ctx    context.Context    // made by Context; guarded by mu
+	cancel context.CancelFunc // guarded by mu
 
 	mu           sync.Mutex
-	rooms        map[string]struct{}
+	rooms        map[string]struct{} // joined rooms, not its own; nil until the first Join
 	disconnected bool
 	acks         map[int64]func(p Payload, ok bool) // ok is false when the socket disconnected
 	work         []func()                           // events and hooks waiting for the worker
@@ -59,11 +59,7 @@ func newSocket(ns *Namespace, c conn, hs *Handshake) (*Socket, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Not derived from the connection's context: closing the connection
-	// disconnects every socket it registered, which cancels this, and a
-	// child context would cost every connection a map in its parent.
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Socket{id: id, ns: ns, conn: c, hs: hs, ctx: ctx, cancel: cancel, rooms: make(map[string]struct{})}, nil
+	return &Socket{id: id, ns: ns, conn: c, hs: hs}, nil
 }
 
 // ID returns the socket id (socket.io's socket.id).
@@ -76,7 +72,20 @@ func (s *Socket) Namespace() *Namespace { return s.ns }
 func (s *Socket) Handshake() *Handshake { return s.hs }
 
 // Context returns a context cancelled when the socket disconnects.
-func (s *Socket) Context() context.Context { return s.ctx }
+func (s *Socket) Context() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Made on first use, so that an idle socket has none. Not derived
+	// from the connection's context: closing the connection disconnects
+	// every socket, which cancels this.
+	if s.ctx == nil {
+		s.ctx, s.cancel = context.WithCancel(context.Background())
+		if s.disconnected {
+			s.cancel()
+		}
+	}
+	return s.ctx
+}
 
 // Transport returns the connection's current transport.
 func (s *Socket) Transport() string { return s.conn.transport() }
@@ -170,7 +179,7 @@ func (s *Socket) emitAck(event string, args []any) (func(context.Context) (Paylo
 		case <-ctx.Done():
 			forget()
 			return Payload{}, fmt.Errorf("%w: %w", ErrAckTimeout, ctx.Err())
-		case <-s.ctx.Done():
+		case <-s.Context().Done():
 			forget()
 			return Payload{}, ErrDisconnected
 		}
@@ -199,6 +208,9 @@ func (s *Socket) Join(rooms ...string) {
 	if s.disconnected {
 		s.mu.Unlock()
 		return
+	}
+	if s.rooms == nil && len(rooms) > 0 {
+		s.rooms = make(map[string]struct{}, len(rooms))
 	}
 	for _, r := range rooms {
 		s.rooms[r] = struct{}{}
@@ -269,6 +281,7 @@ func (s *Socket) disconnect(reason string, notify bool) {
 	acks := s.acks
 	s.acks = nil
 	s.wakeWorkerLocked()
+	cancel := s.cancel
 	s.mu.Unlock()
 	for _, fn := range acks {
 		fn(Payload{}, false)
@@ -278,7 +291,9 @@ func (s *Socket) disconnect(reason string, notify bool) {
 	if notify {
 		s.conn.sendDisconnect(s.ns.name)
 	}
-	s.cancel()
+	if cancel != nil {
+		cancel()
+	}
 	if h := s.ns.route(routeDisconnect); h != nil {
 		data, _ := jsonString(reason)
 		req := newSocketRequest(s, routeDisconnect, socketio.Packet{ID: socketio.NoID}, Payload{Args: []rawJSON{data}})

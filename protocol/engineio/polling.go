@@ -28,11 +28,15 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for len(s.queue) == 0 && s.state == stateOpen && !s.upgrading && s.transport == transportPolling {
+		if s.wake == nil {
+			s.wake = make(chan struct{}, 1) // a session on WebSocket never needs one
+		}
+		wake := s.wake
 		s.pollWaiting = true
 		s.mu.Unlock()
 		var gone bool
 		select {
-		case <-s.wake:
+		case <-wake:
 		case <-r.Context().Done():
 			gone = true
 		}

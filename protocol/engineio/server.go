@@ -156,7 +156,6 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, rev int, tran
 			return // the upgrader has answered
 		}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	sess := &Session{
 		srv: s,
 		id:  sid,
@@ -172,18 +171,14 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, rev int, tran
 			Revision:   rev,
 			Transport:  transport,
 		},
-		ctx:       ctx,
-		cancel:    cancel,
 		transport: transport,
 		b64:       rev == 3 && (q.Get("b64") != "" || jsonp != ""),
 		jsonp:     jsonp,
-		wake:      make(chan struct{}, 1),
 	}
 	// Nothing reaches the Receiver before Open has returned it.
 	sess.recvMu.Lock()
 	if err := s.sessions.Add(sid, sess); err != nil {
 		sess.recvMu.Unlock()
-		cancel()
 		if conn != nil {
 			conn.WriteClose(wsconn.CloseGoingAway, time.Now().Add(time.Second))
 			conn.Close()

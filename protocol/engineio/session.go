@@ -94,8 +94,8 @@ type Session struct {
 	srv       *Server
 	id        string
 	handshake *Handshake
-	ctx       context.Context
-	cancel    context.CancelFunc
+	ctx       context.Context    // made by Context; guarded by mu
+	cancel    context.CancelFunc // guarded by mu
 
 	recvMu sync.Mutex // serializes delivery to recv
 	recv   Receiver
@@ -110,12 +110,12 @@ type Session struct {
 	jsonp       string // JSONP callback index, revision 3 only
 	pollWaiting bool
 	posting     bool
-	wake        chan struct{}
-	ws          *wsconn.Conn // the session's WebSocket once on it
-	wsPending   []byte       // the rest of a frame the socket took part of
-	draining    bool         // a drainer goroutine is the WebSocket's writer
-	probing     *wsconn.Conn // a WebSocket in the middle of an upgrade
-	upgrading   bool         // probe answered: polls end at once
+	wake        chan struct{} // ends a pending poll; made by the first poll
+	ws          *wsconn.Conn  // the session's WebSocket once on it
+	wsPending   []byte        // the rest of a frame the socket took part of
+	draining    bool          // a drainer goroutine is the WebSocket's writer
+	probing     *wsconn.Conn  // a WebSocket in the middle of an upgrade
+	upgrading   bool          // probe answered: polls end at once
 	hb          *time.Timer
 	awaitPong   bool
 }
@@ -131,7 +131,19 @@ func (s *Session) Handshake() *Handshake { return s.handshake }
 func (s *Session) Revision() int { return s.handshake.Revision }
 
 // Context returns a context cancelled when the session closes.
-func (s *Session) Context() context.Context { return s.ctx }
+func (s *Session) Context() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Made on first use: most sessions never ask, and an idle
+	// connection's every byte counts.
+	if s.ctx == nil {
+		s.ctx, s.cancel = context.WithCancel(context.Background())
+		if s.state != stateOpen {
+			s.cancel()
+		}
+	}
+	return s.ctx
+}
 
 // Transport returns the current transport, "polling" or "websocket".
 func (s *Session) Transport() string {
@@ -224,6 +236,7 @@ func (s *Session) closeWith(reason string, wsCode int) {
 	s.state = stateClosed
 	s.reason = reason
 	s.closeCode = wsCode
+	cancel := s.cancel
 	if s.hb != nil {
 		s.hb.Stop()
 	}
@@ -234,7 +247,9 @@ func (s *Session) closeWith(reason string, wsCode int) {
 	s.mu.Unlock()
 
 	s.srv.forget(s)
-	s.cancel()
+	if cancel != nil {
+		cancel()
+	}
 	s.srv.opts.Logger.Debug("engineio: session closed", "sid", s.id, "reason", reason)
 	s.srv.wg.Go(func() {
 		s.recvMu.Lock()
