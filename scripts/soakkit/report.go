@@ -12,7 +12,7 @@ type report struct {
 	cfg   *config
 	kinds map[string]int // clients per kind
 
-	before, start, end, after figures
+	before, start, warm, end, after figures
 
 	connectTime, loadTime                       time.Duration
 	acksSent, acksReceived, acksLost, wrongAcks int64
@@ -56,7 +56,7 @@ func (r *report) judge() {
 	if r.acksReceived == 0 {
 		fail("no ack at all")
 	}
-	r.failures = append(r.failures, growth(r.start, r.end, r.cfg.tolerance)...)
+	r.failures = append(r.failures, growth(r.start, r.warm, r.end, r.cfg.tolerance)...)
 	if r.after.Sockets != 0 {
 		fail("%d sockets left after every client closed", r.after.Sockets)
 	}
@@ -65,20 +65,24 @@ func (r *report) judge() {
 	}
 }
 
-// growth compares the end figures with the start ones: each may exceed
-// the start by the tolerance plus a fixed slack.
-func growth(start, end figures, tolerance float64) []string {
+// growth compares the end figures with earlier ones, each of which may
+// be exceeded by the tolerance plus a fixed slack: goroutines and the live
+// heap with the start, heap in use and RSS with the warm-up's end, since
+// a server that has served load keeps some memory it had no need for
+// before (fragmented spans, grown stacks).
+func growth(start, warm, end figures, tolerance float64) []string {
 	var out []string
-	check := func(name string, from, to, slack int64, unit func(int64) string) {
+	check := func(name, since string, from, to, slack int64, unit func(int64) string) {
 		if limit := from + int64(float64(from)*tolerance) + slack; to > limit {
-			out = append(out, fmt.Sprintf("%s grew from %s to %s (limit %s)", name, unit(from), unit(to), unit(limit)))
+			out = append(out, fmt.Sprintf("%s grew from %s (%s) to %s (limit %s)", name, unit(from), since, unit(to), unit(limit)))
 		}
 	}
 	count := func(v int64) string { return fmt.Sprint(v) }
 	bytes := func(v int64) string { return fmt.Sprintf("%.1f MiB", mib(v)) }
-	check("goroutines", int64(start.Goroutines), int64(end.Goroutines), goroutineSlack, count)
-	check("heap in use", int64(start.HeapInuse), int64(end.HeapInuse), memorySlack, bytes)
-	check("RSS", start.RSS, end.RSS, memorySlack, bytes)
+	check("goroutines", "start", int64(start.Goroutines), int64(end.Goroutines), goroutineSlack, count)
+	check("live heap", "start", int64(start.HeapAlloc), int64(end.HeapAlloc), memorySlack, bytes)
+	check("heap in use", "warm-up", int64(warm.HeapInuse), int64(end.HeapInuse), memorySlack, bytes)
+	check("RSS", "warm-up", warm.RSS, end.RSS, memorySlack, bytes)
 	return out
 }
 
@@ -94,14 +98,15 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "\nsoak: %d clients (%s), connected in %v; %v of load, settle %v, interval %v, %d rooms\n\n",
 		r.cfg.clients, strings.Join(kinds, ", "), r.connectTime.Round(time.Millisecond), r.loadTime.Round(time.Second),
 		r.cfg.settle, r.cfg.interval, r.cfg.rooms)
-	fmt.Fprintln(w, "| server | no client | start | end | end/start | clients gone |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| server | no client | start | after warm-up | end | end/start | end/warm-up | clients gone |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
 	row := func(name string, get func(figures) float64, format string) {
-		fmt.Fprintf(w, "| %s | "+format+" | "+format+" | "+format+" | %s | "+format+" |\n",
-			name, get(r.before), get(r.start), get(r.end), ratio(get(r.end), get(r.start)), get(r.after))
+		fmt.Fprintf(w, "| %s | "+format+" | "+format+" | "+format+" | "+format+" | %s | %s | "+format+" |\n",
+			name, get(r.before), get(r.start), get(r.warm), get(r.end), ratio(get(r.end), get(r.start)), ratio(get(r.end), get(r.warm)), get(r.after))
 	}
 	row("goroutines", func(f figures) float64 { return float64(f.Goroutines) }, "%.0f")
 	row("heap in use MiB", func(f figures) float64 { return mib(int64(f.HeapInuse)) }, "%.1f")
+	row("heap live MiB", func(f figures) float64 { return mib(int64(f.HeapAlloc)) }, "%.1f")
 	row("RSS MiB", func(f figures) float64 { return mib(f.RSS) }, "%.1f")
 	row("sockets", func(f figures) float64 { return float64(f.Sockets) }, "%.0f")
 	secs := r.loadTime.Seconds()

@@ -22,6 +22,7 @@ import (
 type figures struct {
 	Goroutines int    `json:"goroutines"`
 	HeapInuse  uint64 `json:"heap_inuse_bytes"`
+	HeapAlloc  uint64 `json:"heap_alloc_bytes"`
 	RSS        int64  `json:"rss_bytes"`
 	Sockets    int    `json:"sockets"`
 }

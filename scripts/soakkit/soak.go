@@ -42,6 +42,7 @@ func soak(ctx context.Context, cfg *config, log io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
+	fmt.Fprintf(log, "== server on %s, figures on %s/figures\n", srv.base, srv.debug)
 	stopped := false
 	defer func() {
 		if !stopped {
@@ -100,55 +101,26 @@ func soak(ctx context.Context, cfg *config, log io.Writer) (*report, error) {
 		driving.Wait()
 	}()
 
-	fmt.Fprintf(log, "== settling for %v\n", cfg.settle)
-	if err := sleep(ctx, cfg.settle); err != nil {
+	ph := &phases{ctx: ctx, cfg: cfg, log: log, srv: srv, tr: tr, e: e, clients: clients, acting: acting}
+	if rep.start, err = ph.quiet(); err != nil {
 		return rep, err
 	}
-	if rep.start, err = srv.figures(ctx, true); err != nil {
+	warmup := min(cfg.duration/5, 2*time.Minute)
+	fmt.Fprintf(log, "== warm-up load for %v\n", warmup)
+	if err := ph.load(warmup); err != nil {
 		return rep, err
 	}
-
-	fmt.Fprintf(log, "== load for %v\n", cfg.duration)
-	acting.set(true)
-	loadStart := time.Now()
-	tick := time.NewTicker(cfg.progress)
-	deadline := time.After(cfg.duration)
-load:
-	for {
-		select {
-		case <-ctx.Done():
-			tick.Stop()
-			return rep, ctx.Err()
-		case <-deadline:
-			break load
-		case <-tick.C:
-			f, err := srv.figures(ctx, false)
-			if err != nil {
-				tick.Stop()
-				return rep, err
-			}
-			fmt.Fprintf(log, "   %v: %d acks, %d room deliveries, %d dropped; server: %d goroutines, heap %.1f MiB, RSS %.1f MiB, %d sockets\n",
-				time.Since(loadStart).Round(time.Second), e.acksReceived.Load(), e.deliveries.Load(), e.dropped.Load(),
-				f.Goroutines, mib(int64(f.HeapInuse)), mib(f.RSS), f.Sockets)
-		}
-	}
-	tick.Stop()
-	acting.set(false)
-	rep.loadTime = time.Since(loadStart)
-
-	// The acks in flight, then the same settle as at the start.
-	drainUntil := time.Now().Add(30 * time.Second)
-	for !allIdle(clients) && time.Now().Before(drainUntil) {
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
-			return rep, err
-		}
-	}
-	if err := sleep(ctx, cfg.settle); err != nil {
+	if rep.warm, err = ph.quiet(); err != nil {
 		return rep, err
 	}
-	if rep.end, err = srv.figures(ctx, true); err != nil {
+	fmt.Fprintf(log, "== load for %v\n", cfg.duration-warmup)
+	if err := ph.load(cfg.duration - warmup); err != nil {
 		return rep, err
 	}
+	if rep.end, err = ph.quiet(); err != nil {
+		return rep, err
+	}
+	rep.loadTime = ph.loaded
 	rep.collect(clients, e)
 
 	fmt.Fprintln(log, "== closing the clients")
@@ -184,6 +156,66 @@ load:
 	rep.shutdownTime, rep.shutdownErr = srv.stop()
 	rep.judge()
 	return rep, nil
+}
+
+// phases runs the load and the quiet times between.
+type phases struct {
+	ctx     context.Context
+	cfg     *config
+	log     io.Writer
+	srv     *server
+	tr      *http.Transport
+	e       *env
+	clients []*client
+	acting  *acting
+	loaded  time.Duration // load so far
+}
+
+// load lets the clients act for d, logging progress.
+func (p *phases) load(d time.Duration) error {
+	p.acting.set(true)
+	defer p.acting.set(false)
+	began := time.Now()
+	defer func() { p.loaded += time.Since(began) }()
+	tick := time.NewTicker(p.cfg.progress)
+	defer tick.Stop()
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	for {
+		select {
+		case <-p.ctx.Done():
+			return p.ctx.Err()
+		case <-deadline.C:
+			return nil
+		case <-tick.C:
+			f, err := p.srv.figures(p.ctx, false)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(p.log, "   %v: %d acks, %d room deliveries, %d dropped; server: %d goroutines, heap %.1f MiB, RSS %.1f MiB, %d sockets\n",
+				(p.loaded + time.Since(began)).Round(time.Second), p.e.acksReceived.Load(), p.e.deliveries.Load(), p.e.dropped.Load(),
+				f.Goroutines, mib(int64(f.HeapInuse)), mib(f.RSS), f.Sockets)
+		}
+	}
+}
+
+// quiet waits for the acks in flight (30 s at most), then -settle, and
+// reads the figures. The polling clients' idle keep-alive connections are
+// closed first, so that the server holds only the connections the clients
+// need: as many each time.
+func (p *phases) quiet() (figures, error) {
+	drainUntil := time.Now().Add(30 * time.Second)
+	for !allIdle(p.clients) && time.Now().Before(drainUntil) {
+		if err := sleep(p.ctx, 100*time.Millisecond); err != nil {
+			return figures{}, err
+		}
+	}
+	fmt.Fprintf(p.log, "== settling for %v\n", p.cfg.settle)
+	p.tr.CloseIdleConnections()
+	if err := sleep(p.ctx, p.cfg.settle); err != nil {
+		return figures{}, err
+	}
+	return p.srv.figures(p.ctx, true)
 }
 
 // connectAll dials every client, at most inFlight at once.

@@ -33,7 +33,7 @@ func TestSoakShort(t *testing.T) {
 	out := stdout.String()
 	for _, want := range []string{
 		"7 eio4-websocket", "7 eio3-websocket", "2 eio4-polling", "1 eio3-polling", "2 0.9-websocket", "1 0.9-xhr-polling",
-		"| goroutines |", "| heap in use MiB |", "| RSS MiB |", "| sockets | 0 | 20 | 20 |",
+		"| goroutines |", "| heap in use MiB |", "| RSS MiB |", "| sockets | 0 | 20 | 20 | 20 |",
 		" 0 lost;", "0 clients dropped", "server shutdown (SIGTERM): clean", "PASS",
 	} {
 		if !strings.Contains(out, want) {
@@ -59,7 +59,8 @@ func TestFlags(t *testing.T) {
 // The verdict: what fails a soak and what does not.
 func TestJudge(t *testing.T) {
 	mb := int64(1 << 20)
-	start := figures{Goroutines: 10000, HeapInuse: uint64(200 * mb), RSS: 300 * mb, Sockets: 5000}
+	start := figures{Goroutines: 10000, HeapInuse: uint64(200 * mb), HeapAlloc: uint64(150 * mb), RSS: 300 * mb, Sockets: 5000}
+	warm := figures{Goroutines: 10000, HeapInuse: uint64(250 * mb), HeapAlloc: uint64(150 * mb), RSS: 350 * mb, Sockets: 5000}
 	before := figures{Goroutines: 6, HeapInuse: uint64(2 * mb), RSS: 20 * mb}
 	tests := []struct {
 		name string
@@ -69,12 +70,14 @@ func TestJudge(t *testing.T) {
 		{"flat", func(r *report) {}, ""},
 		{"within tolerance", func(r *report) {
 			r.end.Goroutines = 11000 + goroutineSlack
-			r.end.HeapInuse = uint64(220*mb + memorySlack)
-			r.end.RSS = 330*mb + memorySlack
+			r.end.HeapAlloc = uint64(165*mb + memorySlack)
+			r.end.HeapInuse = uint64(275*mb + memorySlack)
+			r.end.RSS = 385*mb + memorySlack
 		}, ""},
 		{"goroutines grew", func(r *report) { r.end.Goroutines = 11000 + goroutineSlack + 1 }, "goroutines grew"},
-		{"heap grew", func(r *report) { r.end.HeapInuse = uint64(220*mb + memorySlack + 1) }, "heap in use grew"},
-		{"RSS grew", func(r *report) { r.end.RSS = 330*mb + memorySlack + 1 }, "RSS grew"},
+		{"live heap grew", func(r *report) { r.end.HeapAlloc = uint64(165*mb + memorySlack + 1) }, "live heap grew"},
+		{"heap grew", func(r *report) { r.end.HeapInuse = uint64(275*mb + memorySlack + 1) }, "heap in use grew"},
+		{"RSS grew", func(r *report) { r.end.RSS = 385*mb + memorySlack + 1 }, "RSS grew"},
 		{"ack lost", func(r *report) { r.acksLost = 1 }, "1 acks lost"},
 		{"broadcast lost", func(r *report) { r.copiesLost = 2 }, "2 room broadcasts"},
 		{"client dropped", func(r *report) { r.dropped, r.firstDrop = 1, errors.New("ping timeout") }, "1 clients dropped"},
@@ -82,7 +85,7 @@ func TestJudge(t *testing.T) {
 		{"goroutines left", func(r *report) { r.after.Goroutines = before.Goroutines + goroutineSlack + 1 }, "goroutines after every client closed"},
 	}
 	for _, tt := range tests {
-		r := &report{cfg: &config{tolerance: 0.10}, before: before, start: start, end: start, after: before, acksReceived: 100}
+		r := &report{cfg: &config{tolerance: 0.10}, before: before, start: start, warm: warm, end: warm, after: before, acksReceived: 100}
 		tt.edit(r)
 		r.judge()
 		got := strings.Join(r.failures, "; ")
