@@ -348,7 +348,7 @@ func (s *Server) forget(sess *Session) { s.sessions.Remove(sess.id, sess) }
 // get them, then close with 1001; pending polls are answered with them
 // and "7:::1+0" (session gone: reconnect). A polling client between two
 // polls gets the same on its next poll, which Shutdown waits for if the
-// client's last poll ended less than 2 s before. No "0::" is sent, so
+// client's last poll ended less than 5 s before. No "0::" is sent, so
 // clients try to reconnect.
 func (s *Server) Shutdown(ctx context.Context) error {
 	all, idle, ok := s.sessions.Close()

@@ -149,7 +149,7 @@ type Session struct {
 // polling client is between two polls, counted from the end of its last
 // poll. A live client polls again at once; one that has not within this
 // time is taken for gone.
-const shutdownPollGrace = 2 * time.Second
+const shutdownPollGrace = 5 * time.Second
 
 // ID returns the session id. It is a bearer secret: never show it to
 // other clients.
