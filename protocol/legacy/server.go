@@ -347,9 +347,9 @@ func (s *Server) forget(sess *Session) { s.sessions.Remove(sess.id, sess) }
 // error it then returns. Queued packets are written first: WebSockets
 // get them, then close with 1001; pending polls are answered with them
 // and "7:::1+0" (session gone: reconnect). A polling client between two
-// polls gets the same on its next poll, which Shutdown waits for if the
-// client's last poll ended less than 5 s before. No "0::" is sent, so
-// clients try to reconnect.
+// polls gets the same on its next poll, which Shutdown waits for, 2 s at
+// most, if the client's last poll ended less than 5 s before. No "0::" is
+// sent, so clients try to reconnect.
 func (s *Server) Shutdown(ctx context.Context) error {
 	all, idle, ok := s.sessions.Close()
 	if !ok {

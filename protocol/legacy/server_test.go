@@ -982,20 +982,18 @@ func TestShutdownWaitsForThePollBetweenPolls(t *testing.T) {
 	}
 }
 
-// A polling client that never polls again delays Shutdown by at most 5 s
-// from its last poll.
+// A polling client that never polls again delays Shutdown by 2 s at most.
 func TestShutdownGivesUpOnAGonePollingClient(t *testing.T) {
 	ts := newTestServer(t, nil)
-	_, s := ts.connect(t)
-	polled := time.Now()
-	s.Send(legacy.Packet{Type: legacy.Message, Data: []byte("never read")})
+	ts.connect(t)
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := ts.srv.Shutdown(ctx); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
-	if d := time.Since(polled); d > 6*time.Second {
-		t.Errorf("Shutdown returned %v after the last poll", d)
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Shutdown took %v", d)
 	}
 }
 

@@ -145,11 +145,14 @@ type Session struct {
 	lingering bool
 }
 
-// shutdownPollGrace bounds how long Shutdown keeps a session whose
-// polling client is between two polls, counted from the end of its last
-// poll. A live client polls again at once; one that has not within this
-// time is taken for gone.
-const shutdownPollGrace = 5 * time.Second
+// How Shutdown treats a polling client between two polls: when its last
+// poll ended less than shutdownRecentPoll ago, it is taken for alive (a
+// live client polls again at once) and its session is kept for at most
+// shutdownPollGrace for that next poll.
+const (
+	shutdownRecentPoll = 5 * time.Second
+	shutdownPollGrace  = 2 * time.Second
+)
 
 // ID returns the session id. It is a bearer secret: never show it to
 // other clients.
@@ -410,11 +413,11 @@ func (s *Session) onHeartbeat() {
 // transport write it all and end, forgets the session and tells the
 // Receiver.
 //
-// A session that Shutdown closes while its polling client is between two
-// polls lingers instead of being forgotten: its client's next poll, if it
-// comes within shutdownPollGrace of the last one, collects the queue and
-// the end of the session (see servePoll), and only then is the session
-// forgotten, which Shutdown waits for.
+// A session that Shutdown closes while its polling client, which polled
+// recently, is between two polls lingers instead of being forgotten: that
+// client's next poll, if it comes within shutdownPollGrace, collects the
+// queue and the end of the session (see servePoll), and only then is the
+// session forgotten, which Shutdown waits for.
 func (s *Session) closeWith(reason string, farewell []byte, wsCode int) {
 	s.mu.Lock()
 	if s.state == stateClosed {
@@ -431,11 +434,11 @@ func (s *Session) closeWith(reason string, farewell []byte, wsCode int) {
 		s.queue = append(s.queue, farewell)
 	}
 	linger := wasOpen && reason == ReasonServerShutdown && s.cur == nil && isPolling(s.transport) &&
-		time.Since(s.detachedAt) < shutdownPollGrace
+		time.Since(s.detachedAt) < shutdownRecentPoll
 	if linger {
 		s.lingering = true
 		gen := s.timerGen
-		s.timer = time.AfterFunc(shutdownPollGrace-time.Since(s.detachedAt), func() { s.endLinger(gen) })
+		s.timer = time.AfterFunc(shutdownPollGrace, func() { s.endLinger(gen) })
 	}
 	s.kickLocked()
 	s.mu.Unlock()
