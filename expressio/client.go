@@ -113,6 +113,11 @@ func (c *client) OnMessage(m engineio.Message) {
 		c.connect(name, auth, mergeQuery(c.sess.Handshake().Query, query))
 	case socketio.Event, socketio.BinaryEvent:
 		sock := c.socket(p.Namespace)
+		if sock == nil && c.srv.stopping.Load() {
+			// Sent before the client learnt of the shutdown, which has
+			// disconnected the socket and is closing the connection.
+			return
+		}
 		if sock == nil {
 			c.violation("event before CONNECT", nil)
 			return

@@ -113,6 +113,9 @@ type Server struct {
 	legacy     *legacy.Server // socket.io 0.9, when Options.Legacy.Enabled
 	limits     *limiter       // nil when Options.Limits sets none
 	started    atomic.Bool
+	// stopping is set when Shutdown begins: packets for the sockets it
+	// disconnects are dropped, not taken for protocol errors.
+	stopping atomic.Bool
 
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
@@ -303,6 +306,7 @@ func (s *Server) ServerCount(ctx context.Context) (int, error) { return s.root.S
 // Node's io.close) and waits for the connections and running handlers to
 // finish, or for ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopping.Store(true)
 	s.mu.RLock()
 	nsps := make([]*Namespace, 0, len(s.nsps))
 	for _, n := range s.nsps {
@@ -318,12 +322,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			sock.disconnect(ReasonServerShutdown, false)
 		}
 	}
-	if s.eio(); s.legacy != nil {
-		if err := s.legacy.Shutdown(ctx); err != nil {
-			return fmt.Errorf("expressio: shutdown: %w", err)
-		}
+	// The two servers shut down side by side: each may wait for polling
+	// clients to collect their last packets.
+	engine := s.eio()
+	legacyDone := make(chan error, 1)
+	if s.legacy != nil {
+		go func() { legacyDone <- s.legacy.Shutdown(ctx) }()
+	} else {
+		legacyDone <- nil
 	}
-	if err := s.eio().Shutdown(ctx); err != nil {
+	engineErr := engine.Shutdown(ctx)
+	if err := errors.Join(engineErr, <-legacyDone); err != nil {
 		return fmt.Errorf("expressio: shutdown: %w", err)
 	}
 	if err := s.workers.Wait(ctx); err != nil {

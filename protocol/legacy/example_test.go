@@ -35,7 +35,8 @@ func (e echoSession) OnPacket(p legacy.Packet) {
 func (echoSession) OnClose(string) {}
 
 // A socket.io 0.9 server driven the way socket.io-client 0.9 drives it
-// over xhr-polling: handshake, first poll, an event with an ack, the ack.
+// over xhr-polling: handshake, first poll, an event with an ack, the ack,
+// and the client's disconnect.
 func ExampleNewServer() {
 	srv := legacy.NewServer(echo{}, nil)
 	ts := httptest.NewServer(srv) // sees whole paths: /socket.io/1/…
@@ -58,9 +59,11 @@ func ExampleNewServer() {
 	fmt.Println("poll:", do("GET", poll, ""))
 	fmt.Println("post:", do("POST", poll, `5:1+::{"name":"echo","args":[1,"a"]}`))
 	fmt.Println("poll:", do("GET", poll, ""))
+	fmt.Println("disconnect:", do("POST", poll, "0::"))
 	// Output:
 	// handshake: 60:60:websocket,htmlfile,xhr-polling,jsonp-polling
 	// poll: 1::
 	// post: 1
 	// poll: 6:::1+[1,"a"]
+	// disconnect: 1
 }

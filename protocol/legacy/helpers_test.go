@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +26,9 @@ type recorder struct {
 	packets  chan legacy.Packet
 	closes   chan string
 	onOpen   func(s *legacy.Session)
+
+	mu     sync.Mutex
+	opened []*legacy.Session // every session, for the test's end
 }
 
 func newRecorder() *recorder {
@@ -39,6 +43,9 @@ func (h *recorder) Open(s *legacy.Session) legacy.Receiver {
 	if h.onOpen != nil {
 		h.onOpen(s)
 	}
+	h.mu.Lock()
+	h.opened = append(h.opened, s)
+	h.mu.Unlock()
 	h.sessions <- s
 	return &recording{h, s}
 }
@@ -129,6 +136,14 @@ func newTestServer(t *testing.T, opts *legacy.Options) *testServer {
 	ts := &testServer{Server: httptest.NewServer(srv), srv: srv, rec: rec}
 	ts.client = &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
 	t.Cleanup(func() {
+		// Sessions are closed first: Shutdown would wait for polling
+		// clients that polled just now to poll again, which the tests'
+		// clients never do (see TestShutdownGivesUpOnAGonePollingClient).
+		rec.mu.Lock()
+		for _, s := range rec.opened {
+			s.Close()
+		}
+		rec.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, legacy.ErrServerClosed) {

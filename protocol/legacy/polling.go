@@ -30,8 +30,14 @@ func (s *Server) servePoll(w http.ResponseWriter, r *http.Request, sess *Session
 	a := &attachment{transport: transport, wake: make(chan struct{}, 1)}
 	sess.mu.Lock()
 	if sess.state == stateClosed {
+		// Closed: what a lingering session still had, then "7:::1+0", the
+		// answer for a session that is gone.
+		out, last := sess.takeLingeringLocked()
 		sess.mu.Unlock()
-		s.writePoll(w, r, transport, index, origin, []byte(notHandshaken))
+		if last {
+			s.forget(sess)
+		}
+		s.writePoll(w, r, transport, index, origin, EncodeFrames(append(out, []byte(notHandshaken))...))
 		return
 	}
 	if old := sess.cur; old != nil && old.transport == transport {
@@ -73,9 +79,15 @@ func (s *Server) servePoll(w http.ResponseWriter, r *http.Request, sess *Session
 		// next poll never finds this one still connected.
 		sess.detachLocked(a)
 	}
+	shutdown := sess.state == stateClosed && sess.reason == ReasonServerShutdown
 	sess.mu.Unlock()
 	if len(out) == 0 && noop {
 		out = [][]byte{[]byte(noopPacket)}
+	}
+	if shutdown {
+		// The last poll says at once what the next one would, that the
+		// session is gone: the client need not find the server closed.
+		out = append(out, []byte(notHandshaken))
 	}
 	s.writePoll(w, r, transport, index, origin, EncodeFrames(out...))
 }

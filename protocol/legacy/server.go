@@ -343,10 +343,13 @@ func seconds(d time.Duration) string {
 func (s *Server) forget(sess *Session) { s.sessions.Remove(sess.id, sess) }
 
 // Shutdown refuses new handshakes, closes every session with reason
-// "server shutting down" (queued packets are written first, pending polls
-// are answered, WebSockets close with 1001; no "0::" is sent, so clients
-// try to reconnect) and waits until all are gone or ctx ends, whose error
-// it then returns.
+// "server shutting down" and waits until all are gone or ctx ends, whose
+// error it then returns. Queued packets are written first: WebSockets
+// get them, then close with 1001; pending polls are answered with them
+// and "7:::1+0" (session gone: reconnect). A polling client between two
+// polls gets the same on its next poll, which Shutdown waits for, 2 s at
+// most, if the client's last poll ended less than 5 s before. No "0::" is
+// sent, so clients try to reconnect.
 func (s *Server) Shutdown(ctx context.Context) error {
 	all, idle, ok := s.sessions.Close()
 	if !ok {

@@ -961,8 +961,8 @@ func TestShutdown(t *testing.T) {
 	if err := ts.srv.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if res := <-done; res.status != 200 || res.body != "" {
-		t.Errorf("pending poll = %d %q", res.status, res.body)
+	if res := <-done; res.status != 200 || res.body != "7:::1+0" {
+		t.Errorf("pending poll = %d %q, want the session's end", res.status, res.body)
 	}
 	if code := wsCloseCode(t, c); code != websocket.CloseGoingAway {
 		t.Errorf("ws close code %d", code)
@@ -977,6 +977,53 @@ func TestShutdown(t *testing.T) {
 	}
 	if err := ts.srv.Shutdown(ctx); !errors.Is(err, legacy.ErrServerClosed) {
 		t.Errorf("second Shutdown: %v", err)
+	}
+}
+
+// A polling client between two polls when Shutdown begins gets what was
+// queued for it on its next poll, and Shutdown waits for that poll.
+func TestShutdownWaitsForThePollBetweenPolls(t *testing.T) {
+	ts := newTestServer(t, nil)
+	sid, s := ts.connect(t)
+	s.Send(legacy.Packet{Type: legacy.Message, Data: []byte("last words")})
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		shut <- ts.srv.Shutdown(ctx)
+	}()
+	if r := ts.rec.closed(t); r != legacy.ReasonServerShutdown {
+		t.Fatalf("close reason %q", r)
+	}
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned before the client collected its packets: %v", err)
+	default:
+	}
+	want := string(legacy.EncodeFrames([]byte("3:::last words"), []byte("7:::1+0")))
+	if res := ts.get(t, "/socket.io/1/xhr-polling/"+sid); res.body != want {
+		t.Errorf("poll after Shutdown began = %q, want %q", res.body, want)
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if res := ts.get(t, "/socket.io/1/xhr-polling/"+sid); res.body != "7:::1+0" {
+		t.Errorf("poll after Shutdown = %q", res.body)
+	}
+}
+
+// A polling client that never polls again delays Shutdown by 2 s at most.
+func TestShutdownGivesUpOnAGonePollingClient(t *testing.T) {
+	ts := newTestServer(t, nil)
+	ts.connect(t)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := ts.srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Shutdown took %v", d)
 	}
 }
 

@@ -136,7 +136,23 @@ type Session struct {
 	hb        *time.Timer
 	hbGen     uint64
 	awaitHB   bool // a heartbeat was sent and not answered yet
+	// detachedAt is when the last transport connection ended: for a
+	// polling client, when its last poll was answered.
+	detachedAt time.Time
+	// lingering: closed by Shutdown while its polling client was between
+	// two polls; registered still, for that client's next poll to collect
+	// the queue and the end of the session (see closeWith).
+	lingering bool
 }
+
+// How Shutdown treats a polling client between two polls: when its last
+// poll ended less than shutdownRecentPoll ago, it is taken for alive (a
+// live client polls again at once) and its session is kept for at most
+// shutdownPollGrace for that next poll.
+const (
+	shutdownRecentPoll = 5 * time.Second
+	shutdownPollGrace  = 2 * time.Second
+)
 
 // ID returns the session id. It is a bearer secret: never show it to
 // other clients.
@@ -290,6 +306,7 @@ func (s *Session) detachLocked(a *attachment) {
 		return
 	}
 	s.cur = nil
+	s.detachedAt = time.Now()
 	if a.wake != nil {
 		select {
 		case a.wake <- struct{}{}:
@@ -405,6 +422,12 @@ func (s *Session) onHeartbeat() {
 // (if the session was open) after what is queued, lets the connected
 // transport write it all and end, forgets the session and tells the
 // Receiver.
+//
+// A session that Shutdown closes while its polling client, which polled
+// recently, is between two polls lingers instead of being forgotten: that
+// client's next poll, if it comes within shutdownPollGrace, collects the
+// queue and the end of the session (see servePoll), and only then is the
+// session forgotten, which Shutdown waits for.
 func (s *Session) closeWith(reason string, farewell []byte, wsCode int) {
 	s.mu.Lock()
 	if s.state == stateClosed {
@@ -420,10 +443,19 @@ func (s *Session) closeWith(reason string, farewell []byte, wsCode int) {
 	if wasOpen && farewell != nil {
 		s.queue = append(s.queue, farewell)
 	}
+	linger := wasOpen && reason == ReasonServerShutdown && s.cur == nil && isPolling(s.transport) &&
+		time.Since(s.detachedAt) < shutdownRecentPoll
+	if linger {
+		s.lingering = true
+		gen := s.timerGen
+		s.timer = time.AfterFunc(shutdownPollGrace, func() { s.endLinger(gen) })
+	}
 	s.kickLocked()
 	s.mu.Unlock()
 
-	s.srv.forget(s)
+	if !linger {
+		s.srv.forget(s)
+	}
 	s.cancel()
 	s.srv.opts.Logger.Debug("legacy: session closed", "sid", s.id, "reason", reason)
 	if wasOpen {
@@ -434,6 +466,39 @@ func (s *Session) closeWith(reason string, farewell []byte, wsCode int) {
 			s.recv.OnClose(reason)
 		})
 	}
+}
+
+// endLinger forgets a lingering session whose client did not poll again
+// in time.
+func (s *Session) endLinger(gen uint64) {
+	s.mu.Lock()
+	expired := s.timerGen == gen && s.lingering
+	if expired {
+		s.lingering = false
+		s.queue = nil
+	}
+	s.mu.Unlock()
+	if expired {
+		s.srv.forget(s)
+	}
+}
+
+// takeLingeringLocked returns the queue of a lingering session for its
+// client's last poll, and ends the lingering; s.mu is held. ok is false
+// when the session does not linger.
+func (s *Session) takeLingeringLocked() (out [][]byte, ok bool) {
+	if !s.lingering {
+		return nil, false
+	}
+	out = s.queue
+	s.queue = nil
+	s.lingering = false
+	s.stopTimerLocked()
+	return out, true
+}
+
+func isPolling(transport string) bool {
+	return transport == TransportXHRPolling || transport == TransportJSONPPolling
 }
 
 func (s *Session) closed() bool {
