@@ -248,9 +248,9 @@ func waitGroupWithin(wg *sync.WaitGroup, d time.Duration) bool {
 	}
 }
 
-// serveApp serves app on a loopback port until its Shutdown, whose end
+// serveAppUntilShutdown serves app on a loopback port until its Shutdown, whose end
 // the returned channel reports.
-func serveApp(t *testing.T, app *expressio.App) (base string, served <-chan error) {
+func serveAppUntilShutdown(t *testing.T, app *expressio.App) (base string, served <-chan error) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -273,7 +273,7 @@ func TestShutdownReachesPollingClientsBetweenPolls(t *testing.T) {
 				Logger: slog.New(slog.DiscardHandler),
 				Legacy: expressio.LegacyOptions{Enabled: true},
 			})
-			base, served := serveApp(t, app)
+			base, served := serveAppUntilShutdown(t, app)
 
 			// Connect, and leave no poll pending.
 			var pollURL string

@@ -63,11 +63,13 @@ func FuzzHandshakeQuery(f *testing.F) {
 	addHandshakeSeeds(f)
 	quiet := slog.New(slog.DiscardHandler)
 	f.Fuzz(func(t *testing.T, method uint8, query, origin string) {
-		srv := engineio.NewServer(engineiotest.Echo{}, &engineio.Options{
+		opened := &openedSessions{Handler: engineiotest.Echo{}}
+		srv := engineio.NewServer(opened, &engineio.Options{
 			AllowedOrigins: []string{"https://app.example"},
 			Logger:         quiet,
 		})
 		defer func() {
+			opened.closeAll() // else Shutdown keeps a polled session for its next poll
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			if err := srv.Shutdown(ctx); err != nil {

@@ -64,7 +64,17 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 		pkts = append(pkts, packet.Packet{Type: packet.Noop})
 	}
 	b64, jsonp := s.b64, s.jsonp
+	s.lastPoll = time.Now()
+	s.polls++
+	collected := s.lingering // the poll a closed session was kept for
+	if collected {
+		s.lingering = false
+		s.lingerTimer.Stop()
+	}
 	s.mu.Unlock()
+	if collected {
+		s.srv.forget(s)
+	}
 	s.srv.writePayload(w, r, s.handshake.Revision, pkts, b64, jsonp)
 }
 

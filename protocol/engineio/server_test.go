@@ -31,15 +31,41 @@ func newTestServer(t *testing.T, h engineio.Handler, opts *engineio.Options) *te
 	if h == nil {
 		h = engineiotest.Echo{}
 	}
-	eng := engineio.NewServer(h, opts)
+	opened := &openedSessions{Handler: h}
+	eng := engineio.NewServer(opened, opts)
 	ts := &testServer{Server: httptest.NewServer(eng), eng: eng}
 	t.Cleanup(func() {
+		// Closed first: Shutdown would keep a polling session its client
+		// just polled for the next poll, which a finished test never sends.
+		opened.closeAll()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		eng.Shutdown(ctx)
 		ts.Close()
 	})
 	return ts
+}
+
+// openedSessions is a Handler that remembers the sessions it opened.
+type openedSessions struct {
+	engineio.Handler
+	mu       sync.Mutex
+	sessions []*engineio.Session
+}
+
+func (o *openedSessions) Open(s *engineio.Session) engineio.Receiver {
+	o.mu.Lock()
+	o.sessions = append(o.sessions, s)
+	o.mu.Unlock()
+	return o.Handler.Open(s)
+}
+
+func (o *openedSessions) closeAll() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, s := range o.sessions {
+		s.Close()
+	}
 }
 
 func (ts *testServer) url(q string) string { return ts.URL + "/engine.io/?" + q }

@@ -118,7 +118,23 @@ type Session struct {
 	upgrading   bool          // probe answered: polls end at once
 	hb          *time.Timer
 	awaitPong   bool
+	lastPoll    time.Time   // when the last poll was answered
+	polls       int         // polls answered, the handshake's included
+	lingering   bool        // closed by Shutdown between two polls: kept for the next one
+	lingerTimer *time.Timer // forgets a lingering session whose client does not poll
 }
+
+// A polling client between two polls when the server shuts down would find
+// its session gone at its next poll, and lose what was queued, the close
+// packet included. A session whose client polled lately (within
+// shutdownPollRecent) and either has messages waiting or has polled again
+// after its handshake, so is sure to poll once more, is kept for that next
+// poll, for shutdownPollGrace at most. (Node waits for the next poll too,
+// up to 30 s.)
+const (
+	shutdownPollRecent = 5 * time.Second
+	shutdownPollGrace  = 2 * time.Second
+)
 
 // ID returns the session id. It is a bearer secret: never show it to
 // other clients.
@@ -243,10 +259,18 @@ func (s *Session) closeWith(reason string, wsCode int) {
 	if s.probing != nil {
 		s.probing.Close()
 	}
+	linger := reason == ReasonServerShutdown && s.ws == nil && s.transport == transportPolling &&
+		!s.pollWaiting && (len(s.queue) > 0 || s.polls > 1) && time.Since(s.lastPoll) < shutdownPollRecent
+	if linger {
+		s.lingering = true
+		s.lingerTimer = time.AfterFunc(shutdownPollGrace, s.endLinger)
+	}
 	s.flushLocked() // the transport writes the rest, then closes
 	s.mu.Unlock()
 
-	s.srv.forget(s)
+	if !linger {
+		s.srv.forget(s)
+	}
 	if cancel != nil {
 		cancel()
 	}
@@ -256,6 +280,18 @@ func (s *Session) closeWith(reason string, wsCode int) {
 		defer s.recvMu.Unlock()
 		s.recv.OnClose(reason)
 	})
+}
+
+// endLinger forgets a session kept for a poll that did not come.
+func (s *Session) endLinger() {
+	s.mu.Lock()
+	expired := s.lingering
+	s.lingering = false
+	s.queue = nil
+	s.mu.Unlock()
+	if expired {
+		s.srv.forget(s)
+	}
 }
 
 // closed reports whether the session has closed.
