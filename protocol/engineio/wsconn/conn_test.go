@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
@@ -421,4 +422,41 @@ func TestPark(t *testing.T) {
 	if _, err := c2.ReadMessage(); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("read after a hang-up: %v", err)
 	}
+}
+
+// FuzzReadMessage feeds arbitrary bytes to the frame reader: it must
+// return messages within the read limit, UTF-8 text, or an error, and
+// never panic or hang.
+func FuzzReadMessage(f *testing.F) {
+	f.Add(frame(true, OpText, []byte("4hello"), 0))
+	f.Add(append(frame(false, OpText, []byte("frag"), 0), frame(true, OpContinuation, []byte("ment"), 0)...))
+	f.Add(append(frame(true, OpPing, []byte("p"), 0), frame(true, OpBinary, []byte{4, 0, 1}, 0)...))
+	f.Add(frame(true, OpClose, []byte{0x03, 0xe8, 'o', 'k'}, 0))
+	f.Add(frame(true, OpText, bytes.Repeat([]byte("x"), 300), 0))
+	f.Add([]byte{0x82, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4})
+	const limit = 1 << 12
+	f.Fuzz(func(t *testing.T, data []byte) {
+		server, client := net.Pipe() // not a socket: the portable read path
+		u := &Upgrader{ReadLimit: limit, ReadBufferSize: 64}
+		u.once.Do(u.init)
+		c := newConn(server, u)
+		go func() {
+			client.Write(data)
+			client.Close()
+		}()
+		defer c.Close()
+		for range len(data) + 1 {
+			m, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if len(m.Data) > limit {
+				t.Fatalf("a %d-byte message over the %d-byte limit", len(m.Data), limit)
+			}
+			if m.Op == OpText && !utf8.Valid(m.Data) {
+				t.Fatalf("text message %q is not UTF-8", m.Data)
+			}
+		}
+		t.Fatal("more messages than bytes")
+	})
 }
